@@ -14,6 +14,8 @@ export class Secret {
   /** @param value the secret */
   constructor(value: string) {
     this.#value = value;
+    // Node's util.inspect hook, set here because a computed name would need a declared type.
+    Object.defineProperty(this, Symbol.for("nodejs.util.inspect.custom"), { value: () => REDACTED });
   }
 
   /** The secret itself, for the one place that must send it. */
@@ -28,11 +30,6 @@ export class Secret {
 
   /** Always `"[redacted]"`. */
   toJSON(): string {
-    return REDACTED;
-  }
-
-  /** Node's util.inspect hook: always `"[redacted]"`. */
-  [Symbol.for("nodejs.util.inspect.custom")](): string {
     return REDACTED;
   }
 }
