@@ -1,0 +1,381 @@
+/**
+ * One SMTP session over one socket: connect, greeting, EHLO (HELO fallback), STARTTLS,
+ * AUTH, transactions, RSET and QUIT. Every wait has a deadline; a deadline, an abort or a
+ * protocol violation destroys the socket, and the session stays failed with that error.
+ *
+ * @module
+ */
+
+import { authenticate } from "./auth.ts";
+import { fromAbortReason, toSmtpError, tlsModeHint, serviceUnavailable, unexpectedReply, type FailureContext } from "./classify.ts";
+import {
+  SmtpAbortError,
+  SmtpError,
+  SmtpProtocolError,
+  SmtpTimeoutError,
+  SmtpTlsError,
+  type SmtpPhase,
+} from "./errors.ts";
+import type { ResolvedOptions } from "./options.ts";
+import { Capabilities } from "./protocol/capabilities.ts";
+import { commandBytes, helloCommand } from "./protocol/commands.ts";
+import { ReplyFormatError, ReplyReader } from "./protocol/reply-reader.ts";
+import type { SmtpReply } from "./protocol/reply.ts";
+import { SocketError, type Connector, type SmtpSocket, type TlsInfo, type TlsMode } from "./socket.ts";
+
+/** How a command is written to the transcript. */
+export interface CommandOptions {
+  /** Deadline for the reply; the command timeout by default. */
+  timeout?: number;
+  /** What the transcript shows instead of the line (for secrets). */
+  logAs?: string;
+}
+
+const TLS_MODES: Record<ResolvedOptions["encryption"], TlsMode> = { tls: "on", starttls: "starttls", none: "off" };
+// A TLS record starts with 0x14-0x17 then 0x03: what a plaintext client sees from an implicit-TLS port.
+const TLS_RECORD = /^[\x14-\x17]\x03/;
+
+/** An open SMTP session. Use {@link SmtpSession.open}. */
+export class SmtpSession {
+  /** The server's EHLO capabilities (after STARTTLS when used). */
+  capabilities: Capabilities = new Capabilities("", new Map());
+  /** The greeting text. */
+  greeting = "";
+  /** The SASL mechanism that authenticated, when AUTH ran. */
+  authMechanism?: string;
+  /** True while a transaction failed half-way and RSET is due before the next one. */
+  needsReset = false;
+  /** Messages sent on this session. */
+  messagesSent = 0;
+
+  readonly #options: ResolvedOptions;
+  readonly #connector: Connector;
+  #socket?: SmtpSocket;
+  #reader = new ReplyReader();
+  #phase: SmtpPhase = "connect";
+  #failure?: SmtpError;
+  #rejectFailed!: (error: SmtpError) => void;
+  readonly #failed: Promise<never>;
+  #afterDot = false;
+  #justUpgraded = false;
+  #closed = false;
+
+  private constructor(options: ResolvedOptions, connector: Connector) {
+    this.#options = options;
+    this.#connector = connector;
+    this.#failed = new Promise<never>((_, reject) => {
+      this.#rejectFailed = reject;
+    });
+    this.#failed.catch(() => {});
+  }
+
+  /** Connects, reads the greeting, says EHLO, upgrades to TLS and authenticates as configured. */
+  static async open(options: ResolvedOptions, connector: Connector, signal?: AbortSignal): Promise<SmtpSession> {
+    const session = new SmtpSession(options, connector);
+    await session.#guard(signal, () => session.#start(signal));
+    return session;
+  }
+
+  /** True when the session can take another command. */
+  get usable(): boolean {
+    return !this.#failure && !this.#closed;
+  }
+
+  /** The error that ended the session, if any. */
+  get failure(): SmtpError | undefined {
+    return this.#failure;
+  }
+
+  /** Whether the connection is encrypted. */
+  get secure(): boolean {
+    return this.#socket?.secure ?? false;
+  }
+
+  /** Negotiated TLS facts, when encrypted. */
+  get tlsInfo(): TlsInfo | undefined {
+    return this.#socket?.secure ? this.#socket.tlsInfo?.() ?? {} : undefined;
+  }
+
+  /** Resolved options of this session. */
+  get options(): ResolvedOptions {
+    return this.#options;
+  }
+
+  /** Current phase, for classification. */
+  get phase(): SmtpPhase {
+    return this.#phase;
+  }
+
+  /** Sets the phase that failures are reported under. */
+  setPhase(phase: SmtpPhase): void {
+    this.#phase = phase;
+  }
+
+  /** Marks the window between the end-of-data marker and its reply. */
+  setAfterDot(value: boolean): void {
+    this.#afterDot = value;
+  }
+
+  /**
+   * Runs `work` with the abort signal bound to this session: an abort destroys the socket
+   * and `work` rejects with the abort error. Any failure leaves the session failed.
+   */
+  async #guard<T>(signal: AbortSignal | undefined, work: () => Promise<T>): Promise<T> {
+    if (signal?.aborted) throw this.fail(this.#abortError(signal));
+    const onAbort = (): void => {
+      this.fail(this.#abortError(signal as AbortSignal));
+    };
+    signal?.addEventListener("abort", onAbort, { once: true });
+    try {
+      return await Promise.race([work(), this.#failed]);
+    } catch (error) {
+      if (this.#failure) throw this.#failure;
+      // An SmtpError thrown without fail() ends only the transaction (a refused sender, say);
+      // anything else (a socket error) ends the session.
+      if (error instanceof SmtpError) throw error;
+      throw this.fail(toSmtpError(error, this.#context()));
+    } finally {
+      signal?.removeEventListener("abort", onAbort);
+    }
+  }
+
+  /** Runs session work under the caller's signal (used by transactions). */
+  run<T>(signal: AbortSignal | undefined, work: () => Promise<T>): Promise<T> {
+    return this.#guard(signal, work);
+  }
+
+  #abortError(signal: AbortSignal): SmtpError {
+    return fromAbortReason(signal.reason, this.#phase);
+  }
+
+  #context(): FailureContext {
+    return {
+      phase: this.#phase,
+      encryption: this.#options.encryption,
+      port: this.#options.port,
+      host: this.#options.host,
+      afterDot: this.#afterDot,
+      justUpgraded: this.#justUpgraded,
+    };
+  }
+
+  /** Ends the session with `error` (the first failure wins) and destroys the socket. */
+  fail(error: SmtpError): SmtpError {
+    if (this.#failure) return this.#failure;
+    this.#failure = error;
+    this.#socket?.abort(error);
+    this.#rejectFailed(error);
+    return error;
+  }
+
+  /** Runs `work` with a deadline; when it passes, the session fails with a timeout error. */
+  async #deadline<T>(ms: number, what: string, work: () => Promise<T>): Promise<T> {
+    const timer = setTimeout(() => {
+      const hint = this.#phase === "greeting" && this.#options.encryption !== "tls"
+        ? `If port ${this.#options.port} uses implicit TLS, try encryption "tls"`
+        : undefined;
+      this.fail(new SmtpTimeoutError(`Timed out after ${ms} ms waiting for ${what}`, {
+        code: "ETIMEDOUT", retryable: true, phase: this.#phase, hint,
+      }));
+    }, ms);
+    try {
+      return await Promise.race([work(), this.#failed]);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  async #start(signal?: AbortSignal): Promise<void> {
+    const o = this.#options;
+    this.#phase = "connect";
+    const params = {
+      hostname: o.host, port: o.port, tls: TLS_MODES[o.encryption], servername: o.servername,
+      ...(o.ca ? { ca: o.ca } : {}), ...(signal ? { signal } : {}),
+    };
+    const socket = await this.#deadline(o.timeouts.connect, "the connection", () => this.#connector.connect(params));
+    if (this.#failure) {
+      socket.abort(this.#failure);
+      throw this.#failure;
+    }
+    this.#socket = socket;
+
+    this.#phase = "greeting";
+    const greeting = await this.readReply(o.timeouts.greeting, "the greeting");
+    if (greeting.code !== 220) {
+      if (greeting.code >= 400) throw this.fail(serviceUnavailable("(greeting)", greeting, "greeting"));
+      throw this.fail(unexpectedReply("(greeting)", greeting, "greeting"));
+    }
+    this.greeting = greeting.lines.join(" ");
+    await this.#hello();
+
+    if (o.encryption === "starttls") await this.#startTls(signal);
+    if (o.auth) {
+      this.#phase = "auth";
+      this.authMechanism = await authenticate(this, o.auth);
+    }
+  }
+
+  async #hello(): Promise<void> {
+    const name = this.#options.clientName ?? this.#connector.defaultClientName?.() ?? "[127.0.0.1]";
+    const reply = await this.command(helloCommand("EHLO", name));
+    if (reply.code === 250) {
+      this.capabilities = Capabilities.fromReply(reply);
+      return;
+    }
+    if (reply.code === 421) throw this.fail(serviceUnavailable("EHLO", reply, this.#phase));
+    if (reply.code < 500) throw this.fail(unexpectedReply("EHLO", reply, this.#phase));
+    // RFC 5321 §3.2: a server that does not know EHLO answers 5xx; fall back to HELO.
+    const helo = await this.command(helloCommand("HELO", name));
+    if (helo.code !== 250) {
+      if (helo.code === 421) throw this.fail(serviceUnavailable("HELO", helo, this.#phase));
+      throw this.fail(unexpectedReply("HELO", helo, this.#phase));
+    }
+    this.capabilities = Capabilities.fromReply({ code: 250, lines: [helo.lines[0] ?? ""] });
+  }
+
+  async #startTls(signal?: AbortSignal): Promise<void> {
+    const o = this.#options;
+    this.#phase = "tls";
+    if (!this.capabilities.has("STARTTLS")) {
+      throw this.fail(new SmtpTlsError(`Server ${o.host}:${o.port} does not offer STARTTLS`, {
+        code: "ESTARTTLS", retryable: false, phase: "tls",
+        hint: o.port === 465
+          ? tlsModeHint({ phase: "tls", encryption: "starttls", port: o.port, host: o.host })
+          : `Use a port that offers STARTTLS (usually 587), or encryption "tls" for implicit TLS; "none" only on trusted networks`,
+      }));
+    }
+    const reply = await this.command("STARTTLS");
+    if (reply.code !== 220) {
+      if (reply.code === 421) throw this.fail(serviceUnavailable("STARTTLS", reply, "tls"));
+      throw this.fail(new SmtpTlsError(`Server refused STARTTLS: ${reply.code} ${reply.lines.join(" ")}`, {
+        code: "ESTARTTLS", retryable: reply.code >= 400 && reply.code < 500, phase: "tls", command: "STARTTLS",
+        reply: { code: reply.code, message: reply.lines.join("\n") },
+      }));
+    }
+    // CVE-2011-0411 class: bytes after the 220 arrived in plaintext and must not be trusted.
+    if (this.#reader.buffered > 0) {
+      throw this.fail(new SmtpProtocolError("Server sent unexpected data after agreeing to STARTTLS (possible injection attack)", {
+        code: "EPROTOCOL", retryable: false, phase: "tls", command: "STARTTLS",
+      }));
+    }
+    const plain = this.#socket as SmtpSocket;
+    const tlsParams = { servername: o.servername, ...(o.ca ? { ca: o.ca } : {}), ...(signal ? { signal } : {}) };
+    this.#socket = await this.#deadline(o.timeouts.connect, "the TLS handshake", () => plain.startTls(tlsParams));
+    this.#reader = new ReplyReader();
+    this.capabilities = new Capabilities("", new Map());
+    this.#justUpgraded = true;
+    await this.#hello();
+    this.#justUpgraded = false;
+  }
+
+  #log(direction: "client" | "server", line: string): void {
+    const logger = this.#options.logger;
+    if (!logger) return;
+    try {
+      logger({ direction, line });
+    } catch {
+      // A broken logger must not break the session.
+    }
+  }
+
+  /** Reads one complete reply within `timeout` ms. */
+  async readReply(timeout: number, what = "the server's reply"): Promise<SmtpReply> {
+    return this.#deadline(timeout, what, async () => {
+      for (;;) {
+        let reply: SmtpReply | undefined;
+        try {
+          reply = this.#reader.next();
+        } catch (error) {
+          throw this.fail(this.#formatError(error));
+        }
+        if (reply) {
+          for (const [i, line] of reply.lines.entries()) {
+            this.#log("server", `${reply.code}${i < reply.lines.length - 1 ? "-" : " "}${line}`);
+          }
+          return reply;
+        }
+        const socket = this.#socket as SmtpSocket;
+        const chunk = await socket.read();
+        if (this.#failure) throw this.#failure;
+        if (chunk === null) throw this.fail(this.#eofError());
+        this.#reader.push(chunk);
+      }
+    });
+  }
+
+  #formatError(error: unknown): SmtpError {
+    const message = error instanceof ReplyFormatError ? error.message : String(error);
+    const o = this.#options;
+    if (this.#phase === "greeting" && error instanceof ReplyFormatError && TLS_RECORD.test(error.line ?? "")) {
+      return new SmtpTlsError(`Server at ${o.host}:${o.port} answered with TLS, not an SMTP greeting`, {
+        code: "ETLSMODE", retryable: false, phase: "greeting", hint: tlsModeHint(this.#context()), cause: error,
+      });
+    }
+    return new SmtpProtocolError(`Invalid reply from server: ${message}`, {
+      code: "EPROTOCOL", retryable: false, phase: this.#phase, cause: error,
+    });
+  }
+
+  #eofError(): SmtpError {
+    return toSmtpError(new SocketError("EOF", "connection closed by the server"), this.#context());
+  }
+
+  /** Writes raw bytes within the command deadline. */
+  async write(bytes: Uint8Array, timeout: number = this.#options.timeouts.command): Promise<void> {
+    const socket = this.#socket as SmtpSocket;
+    await this.#deadline(timeout, "the server to accept data", () => socket.write(bytes));
+    if (this.#failure) throw this.#failure;
+  }
+
+  /** Writes several command lines in one write (PIPELINING, RFC 2920) without reading. */
+  async writeCommands(lines: string[], logAs: string[] = lines): Promise<void> {
+    for (const line of logAs) this.#log("client", line);
+    await this.write(commandBytes(...lines));
+  }
+
+  /** Sends one command and reads its reply. */
+  async command(line: string, options: CommandOptions = {}): Promise<SmtpReply> {
+    this.#log("client", options.logAs ?? line);
+    await this.write(commandBytes(line));
+    return this.readReply(options.timeout ?? this.#options.timeouts.command);
+  }
+
+  /** Sends RSET; a failure here ends the session. */
+  async reset(signal?: AbortSignal): Promise<void> {
+    await this.#guard(signal, async () => {
+      const reply = await this.command("RSET");
+      if (reply.code !== 250) throw this.fail(unexpectedReply("RSET", reply, this.#phase));
+      this.needsReset = false;
+    });
+  }
+
+  /** Says QUIT (bounded by the close timeout) and closes the socket. Never rejects. */
+  async quit(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    const socket = this.#socket;
+    if (!socket) return;
+    const limit = this.#options.timeouts.close;
+    if (!this.#failure) {
+      this.#phase = "quit";
+      try {
+        this.#log("client", "QUIT");
+        await this.#deadline(limit, "the reply to QUIT", async () => {
+          await socket.write(commandBytes("QUIT"));
+          await this.readReply(limit);
+        });
+      } catch {
+        // The message is already delivered; a rude server at QUIT changes nothing.
+      }
+    }
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    await Promise.race([
+      socket.close(),
+      new Promise<void>((resolve) => {
+        timer = setTimeout(resolve, limit);
+      }),
+    ]);
+    clearTimeout(timer);
+    socket.abort(this.#failure ?? new SmtpAbortError("Session closed", { code: "ECLOSED", retryable: false, phase: "quit" }));
+  }
+}

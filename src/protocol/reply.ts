@@ -1,0 +1,44 @@
+/**
+ * SMTP replies: the parsed form and enhanced status codes (RFC 3463).
+ *
+ * @module
+ */
+
+import type { SmtpReplyInfo } from "../errors.ts";
+
+/** One complete (possibly multi-line) server reply. */
+export interface SmtpReply {
+  /** Three-digit reply code. */
+  code: number;
+  /** Text of each line, without the code and separator. */
+  lines: string[];
+  /** RFC 3463 enhanced status code of the first line, when present. */
+  enhancedCode?: string;
+}
+
+// RFC 3463 §2: class.subject.detail, class 2, 4 or 5; each part at most 3 digits.
+const ENHANCED = /^([245])\.(\d{1,3})\.(\d{1,3})(?:\s+|$)/;
+
+/** Splits an enhanced status code off the front of a reply line, when it matches the reply class. */
+export function splitEnhancedCode(code: number, text: string): { enhancedCode?: string; text: string } {
+  const match = ENHANCED.exec(text);
+  if (!match || Number(match[1]) !== Math.floor(code / 100)) return { text };
+  return { enhancedCode: `${match[1]}.${match[2]}.${match[3]}`, text: text.slice(match[0].length) };
+}
+
+/** The reply's text without codes, lines joined with `\n`. */
+export function replyMessage(reply: SmtpReply): string {
+  return reply.lines.map((line) => splitEnhancedCode(reply.code, line).text).join("\n");
+}
+
+/** The reply as attached to errors and receipts. */
+export function replyInfo(reply: SmtpReply): SmtpReplyInfo {
+  const info: SmtpReplyInfo = { code: reply.code, message: replyMessage(reply) };
+  if (reply.enhancedCode) info.enhancedCode = reply.enhancedCode;
+  return info;
+}
+
+/** The reply as the server sent it, one line, for receipts (`"250 2.0.0 Ok: queued"`). */
+export function replyText(reply: SmtpReply): string {
+  return `${reply.code} ${reply.lines.join(" ")}`.trim();
+}

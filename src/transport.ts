@@ -1,0 +1,250 @@
+/**
+ * The public entry of the core: a transport turns options into sessions, sends messages
+ * one at a time over a reused connection, verifies credentials and closes cleanly.
+ *
+ * @module
+ */
+
+import { SmtpSession } from "./client.ts";
+import { fromAbortReason } from "./classify.ts";
+import { SmtpAbortError, type SmtpError, SmtpValidationError } from "./errors.ts";
+import type { ComposedMessage, MailMessage } from "./message.ts";
+import { composeMessage } from "./mime/compose.ts";
+import { resolveOptions, type AuthMethod, type Encryption, type ResolvedOptions, type TransportOptions } from "./options.ts";
+import type { Connector, TlsInfo } from "./socket.ts";
+import { sendTransaction, type SendProgress, type SendReceipt } from "./transaction.ts";
+
+/** Per-call options of {@link Transport.send} and {@link Transport.verify}. */
+export interface CallOptions {
+  /** Cancels the call; the connection is destroyed. */
+  signal?: AbortSignal;
+  /** Overall deadline in milliseconds for this call, queueing included. */
+  timeout?: number;
+}
+
+/** Per-call options of {@link Transport.send}. */
+export interface SendOptions extends CallOptions {
+  /** Called as the message body is written. */
+  onProgress?: (progress: SendProgress) => void;
+}
+
+/** What {@link Transport.verify} learned about the server. */
+export interface VerifyReport {
+  /** Host dialled. */
+  host: string;
+  /** Port dialled. */
+  port: number;
+  /** Encryption mode used. */
+  encryption: Encryption;
+  /** Whether the session was encrypted. */
+  secure: boolean;
+  /** TLS facts, when encrypted. */
+  tls?: TlsInfo;
+  /** The name the server gave in its EHLO reply. */
+  serverName: string;
+  /** The greeting text. */
+  greeting: string;
+  /** Whether credentials were given and accepted. */
+  authenticated: boolean;
+  /** The mechanism that authenticated. */
+  authMethod?: AuthMethod;
+  /** Mechanisms the server offers. */
+  authMechanisms: string[];
+  /** The server's SIZE limit in octets (0: advertised without a limit). */
+  sizeLimit?: number;
+  /** Every EHLO extension with its parameters. */
+  extensions: Record<string, string[]>;
+}
+
+/** A configured SMTP client. */
+export interface Transport {
+  /** Composes, validates and sends a message. Validation errors come before any connection. */
+  send(message: MailMessage, options?: SendOptions): Promise<SendReceipt>;
+  /** Connects, negotiates TLS and authenticates, then reports what the server offers. */
+  verify(options?: CallOptions): Promise<VerifyReport>;
+  /** Ends the connection (QUIT); waits for sends in progress. */
+  close(): Promise<void>;
+  /** Same as {@link Transport.close}, for `await using`. */
+  [Symbol.asyncDispose](): Promise<void>;
+}
+
+/** Options of {@link createTransport} in the core, where the connector must be given. */
+export interface CoreTransportOptions extends TransportOptions {
+  /** Opens sockets for the current runtime. */
+  connector: Connector;
+}
+
+/** Combines the caller's signal with an overall timeout; `done()` releases the timer. */
+function callSignal(options: CallOptions, phaseHint: string): { signal?: AbortSignal; done(): void } {
+  const { signal, timeout } = options;
+  if (timeout === undefined) return { ...(signal ? { signal } : {}), done() {} };
+  if (typeof timeout !== "number" || !Number.isFinite(timeout) || timeout <= 0) {
+    throw new SmtpValidationError("timeout", "must be a positive number of milliseconds");
+  }
+  const controller = new AbortController();
+  const timer = setTimeout(() => {
+    controller.abort(new DOMException(`${phaseHint} did not finish within ${timeout} ms`, "TimeoutError"));
+  }, timeout);
+  const onAbort = (): void => controller.abort(signal?.reason);
+  if (signal?.aborted) onAbort();
+  signal?.addEventListener("abort", onAbort, { once: true });
+  return {
+    signal: controller.signal,
+    done() {
+      clearTimeout(timer);
+      signal?.removeEventListener("abort", onAbort);
+    },
+  };
+}
+
+class SmtpTransport implements Transport {
+  readonly #options: ResolvedOptions;
+  readonly #connector: Connector;
+  #session?: SmtpSession;
+  #tail: Promise<unknown> = Promise.resolve();
+  #waiting = 0;
+  #closed = false;
+
+  constructor(options: ResolvedOptions, connector: Connector) {
+    this.#options = options;
+    this.#connector = connector;
+  }
+
+  async send(message: MailMessage, options: SendOptions = {}): Promise<SendReceipt> {
+    if (this.#closed) throw closedError();
+    const composed = composeMessage(message, this.#options.auth ? { defaultFrom: this.#options.auth.username } : {});
+    if (options.onProgress !== undefined && typeof options.onProgress !== "function") {
+      throw new SmtpValidationError("onProgress", "must be a function");
+    }
+    const call = callSignal(options, "Sending");
+    try {
+      return await this.#serialised(call.signal, () => this.#sendNow(composed, call.signal, options.onProgress));
+    } finally {
+      call.done();
+    }
+  }
+
+  async #sendNow(
+    composed: ComposedMessage,
+    signal: AbortSignal | undefined,
+    onProgress?: (progress: SendProgress) => void,
+  ): Promise<SendReceipt> {
+    let session = this.#session;
+    if (session?.usable && session.needsReset) {
+      await session.reset(signal).catch(() => undefined);
+    }
+    if (!session?.usable) {
+      this.#session = undefined;
+      session = await SmtpSession.open(this.#options, this.#connector, signal);
+      this.#session = session;
+    }
+    const active = session;
+    return active.run(signal, () => sendTransaction(active, composed, onProgress));
+  }
+
+  async verify(options: CallOptions = {}): Promise<VerifyReport> {
+    if (this.#closed) throw closedError();
+    const call = callSignal(options, "Verification");
+    let session: SmtpSession | undefined;
+    try {
+      session = await SmtpSession.open(this.#options, this.#connector, call.signal);
+      const caps = session.capabilities;
+      const report: VerifyReport = {
+        host: this.#options.host,
+        port: this.#options.port,
+        encryption: this.#options.encryption,
+        secure: session.secure,
+        serverName: caps.serverName,
+        greeting: session.greeting,
+        authenticated: session.authMechanism !== undefined,
+        authMechanisms: [...caps.authMechanisms],
+        extensions: caps.toJSON(),
+      };
+      const tls = session.tlsInfo;
+      if (tls) report.tls = tls;
+      if (session.authMechanism) report.authMethod = session.authMechanism.toLowerCase() as AuthMethod;
+      if (caps.sizeLimit !== undefined) report.sizeLimit = caps.sizeLimit;
+      return report;
+    } finally {
+      call.done();
+      await session?.quit();
+    }
+  }
+
+  /** Runs sends one after another on the shared session; closes it when nobody waits. */
+  async #serialised<T>(signal: AbortSignal | undefined, work: () => Promise<T>): Promise<T> {
+    this.#waiting++;
+    const previous = this.#tail;
+    let release!: () => void;
+    this.#tail = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    try {
+      await waitOrAbort(previous, signal);
+      return await work();
+    } finally {
+      this.#waiting--;
+      if (this.#waiting === 0 && this.#session) {
+        const session = this.#session;
+        this.#session = undefined;
+        await session.quit();
+      }
+      release();
+    }
+  }
+
+  async close(): Promise<void> {
+    this.#closed = true;
+    await this.#tail;
+    const session = this.#session;
+    this.#session = undefined;
+    await session?.quit();
+  }
+
+  [Symbol.asyncDispose](): Promise<void> {
+    return this.close();
+  }
+}
+
+function closedError(): SmtpError {
+  return new SmtpAbortError("Transport is closed", { code: "ECLOSED", retryable: false, phase: "connect" });
+}
+
+async function waitOrAbort(previous: Promise<unknown>, signal?: AbortSignal): Promise<void> {
+  if (!signal) {
+    await previous.catch(() => undefined);
+    return;
+  }
+  let onAbort: (() => void) | undefined;
+  try {
+    await Promise.race([
+      previous.catch(() => undefined),
+      new Promise<never>((_, reject) => {
+        onAbort = () => reject(fromAbortReason(signal.reason, "connect"));
+        if (signal.aborted) onAbort();
+        else signal.addEventListener("abort", onAbort, { once: true });
+      }),
+    ]);
+  } finally {
+    if (onAbort) signal.removeEventListener("abort", onAbort);
+  }
+}
+
+/**
+ * Creates a transport. In the core the connector must be given; the package entries
+ * (`@nina/smtp`, `@nina/smtp/node`, …) supply the runtime's connector.
+ *
+ * @example
+ * ```ts
+ * const smtp = createTransport({ host: "smtp.example.com", auth: { username, password }, connector });
+ * await smtp.send({ to: "ada@example.com", subject: "Hi", text: "Hello" });
+ * await smtp.close();
+ * ```
+ */
+export function createTransport(options: CoreTransportOptions): Transport {
+  const connector = options?.connector;
+  if (!connector || typeof connector.connect !== "function") {
+    throw new SmtpValidationError("connector", "must be a connector (import createTransport from a runtime entry such as @nina/smtp/node)");
+  }
+  return new SmtpTransport(resolveOptions(options), connector);
+}
