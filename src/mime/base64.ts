@@ -1,0 +1,174 @@
+/**
+ * Base64 for attachments (RFC 2045 §6.8): strict validation of caller strings, lazy
+ * re-wrapping of those strings to 76-column lines, and lazy encoding of raw bytes. Nothing
+ * here decodes a caller's string or copies it whole: chunks are built straight from the
+ * source, so memory stays bounded by the chunk size.
+ *
+ * @module
+ */
+
+import { SmtpValidationError } from "../errors.ts";
+
+const ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+const ENCODE: Uint8Array = new Uint8Array(64);
+for (let i = 0; i < 64; i++) ENCODE[i] = ALPHABET.charCodeAt(i);
+
+// 1 for alphabet characters, 2 for ignorable whitespace (CR, LF, space, tab), 0 otherwise.
+const CLASS: Uint8Array = new Uint8Array(128);
+for (let i = 0; i < 64; i++) CLASS[ALPHABET.charCodeAt(i)] = 1;
+for (const ws of [9, 10, 13, 32]) CLASS[ws] = 2;
+
+/** Encoded characters per output line (RFC 2045 §6.8 allows at most 76). */
+export const LINE_LENGTH = 76;
+/** Lines per yielded chunk: 840 lines of 78 octets stay just under 64 KiB. */
+const LINES_PER_CHUNK = 840;
+const CRLF_CR = 13;
+const CRLF_LF = 10;
+
+/**
+ * Validates a caller's base64 string: standard alphabet only, CR/LF/space/tab ignored,
+ * `=` padding only at the end and only to complete a 4-character group, nothing after it,
+ * and a whole number of 4-character groups. The empty string is valid (an empty file).
+ * One linear pass; no copy is made.
+ *
+ * @param value the base64 text
+ * @param field the input path used in the error, such as `attachments[2].content`
+ * @returns the number of base64 characters once whitespace is removed (padding included)
+ * @throws {SmtpValidationError} with code `EATTACHMENT`
+ */
+export function checkBase64(value: string, field: string): number {
+  let data = 0;
+  let padding = 0;
+  for (let i = 0; i < value.length; i++) {
+    const c = value.charCodeAt(i);
+    const kind = c < 128 ? CLASS[c] : 0;
+    if (kind === 2) continue;
+    if (kind === 1) {
+      if (padding > 0) {
+        throw new SmtpValidationError(field, `is not valid base64: "=" padding in the middle (offset ${i})`, "EATTACHMENT");
+      }
+      data++;
+      continue;
+    }
+    if (c === 61 /* = */) {
+      padding++;
+      if (padding > 2) throw new SmtpValidationError(field, "is not valid base64: more than two \"=\" padding characters", "EATTACHMENT");
+      continue;
+    }
+    const shown = c < 32 || c > 126 ? `U+${c.toString(16).toUpperCase().padStart(4, "0")}` : `"${value[i]}"`;
+    const hint = c === 45 || c === 95 ? " (the URL-safe alphabet is not accepted; use + and /)" : "";
+    throw new SmtpValidationError(field, `is not valid base64: character ${shown} at offset ${i}${hint}`, "EATTACHMENT");
+  }
+  const total = data + padding;
+  if (total % 4 !== 0) {
+    throw new SmtpValidationError(
+      field,
+      `is not valid base64: its length without whitespace (${total}) is not a multiple of 4`,
+      "EATTACHMENT",
+    );
+  }
+  // "xy==" and "xyz=" are the only legal final groups with padding; "x===" was refused above.
+  return total;
+}
+
+/** Octets produced by {@link wrapBase64} for a string with `stripped` base64 characters. */
+export function wrappedBase64Size(stripped: number): number {
+  if (stripped === 0) return 0;
+  return stripped + 2 * (Math.ceil(stripped / LINE_LENGTH) - 1);
+}
+
+/**
+ * Re-wraps an already validated base64 string into 76-character lines joined by CRLF (no
+ * CRLF after the last line), skipping any whitespace in the source as it goes. Each call
+ * starts from the beginning; chunks are fresh arrays of at most ~64 KiB.
+ *
+ * @param value a string accepted by {@link checkBase64}
+ * @param stripped the length {@link checkBase64} returned
+ */
+export function* wrapBase64(value: string, stripped: number): Generator<Uint8Array, void, undefined> {
+  let src = 0;
+  let remaining = stripped;
+  while (remaining > 0) {
+    const chars = Math.min(remaining, LINES_PER_CHUNK * LINE_LENGTH);
+    const lines = Math.ceil(chars / LINE_LENGTH);
+    const last = chars === remaining;
+    // Every line but the final one of the whole output ends with CRLF.
+    const out = new Uint8Array(chars + 2 * (last ? lines - 1 : lines));
+    let o = 0;
+    let col = 0;
+    for (let n = 0; n < chars; n++) {
+      let c = value.charCodeAt(src++);
+      while (c === 9 || c === 10 || c === 13 || c === 32) c = value.charCodeAt(src++);
+      out[o++] = c;
+      if (++col === LINE_LENGTH && o < out.length) {
+        out[o++] = CRLF_CR;
+        out[o++] = CRLF_LF;
+        col = 0;
+      }
+    }
+    remaining -= chars;
+    yield out;
+  }
+}
+
+/** Octets produced by {@link encodeBase64} for `byteLength` input bytes. */
+export function encodedBase64Size(byteLength: number): number {
+  return wrappedBase64Size(4 * Math.ceil(byteLength / 3));
+}
+
+/**
+ * Base64-encodes bytes lazily into 76-character lines joined by CRLF (no CRLF after the
+ * last line). Each call starts from the beginning; chunks are fresh arrays of at most ~64 KiB.
+ */
+export function* encodeBase64(bytes: Uint8Array): Generator<Uint8Array, void, undefined> {
+  const perLine = (LINE_LENGTH / 4) * 3; // 57 input bytes per line
+  const perChunk = perLine * LINES_PER_CHUNK;
+  for (let start = 0; start < bytes.length; start += perChunk) {
+    const end = Math.min(bytes.length, start + perChunk);
+    const last = end === bytes.length;
+    const encodedChars = 4 * Math.ceil((end - start) / 3);
+    const lines = Math.ceil(encodedChars / LINE_LENGTH);
+    const out = new Uint8Array(encodedChars + 2 * (last ? lines - 1 : lines));
+    let o = 0;
+    for (let lineStart = start; lineStart < end; lineStart += perLine) {
+      const lineEnd = Math.min(end, lineStart + perLine);
+      o = encodeGroups(bytes, lineStart, lineEnd, out, o);
+      if (o < out.length) {
+        out[o++] = CRLF_CR;
+        out[o++] = CRLF_LF;
+      }
+    }
+    yield out;
+  }
+}
+
+/**
+ * Base64 of a small byte array as one unwrapped string (for RFC 2047 encoded words).
+ */
+export function toBase64(bytes: Uint8Array): string {
+  const out = new Uint8Array(4 * Math.ceil(bytes.length / 3));
+  encodeGroups(bytes, 0, bytes.length, out, 0);
+  let s = "";
+  for (let i = 0; i < out.length; i++) s += String.fromCharCode(out[i]!);
+  return s;
+}
+
+function encodeGroups(bytes: Uint8Array, start: number, end: number, out: Uint8Array, o: number): number {
+  let i = start;
+  for (; i + 3 <= end; i += 3) {
+    const n = (bytes[i]! << 16) | (bytes[i + 1]! << 8) | bytes[i + 2]!;
+    out[o++] = ENCODE[n >>> 18]!;
+    out[o++] = ENCODE[(n >>> 12) & 63]!;
+    out[o++] = ENCODE[(n >>> 6) & 63]!;
+    out[o++] = ENCODE[n & 63]!;
+  }
+  const rest = end - i;
+  if (rest > 0) {
+    const n = (bytes[i]! << 16) | (rest === 2 ? bytes[i + 1]! << 8 : 0);
+    out[o++] = ENCODE[n >>> 18]!;
+    out[o++] = ENCODE[(n >>> 12) & 63]!;
+    out[o++] = rest === 2 ? ENCODE[(n >>> 6) & 63]! : 61;
+    out[o++] = 61;
+  }
+  return o;
+}

@@ -1,0 +1,161 @@
+/**
+ * Checks a whole {@link MailMessage} before anything is built, turning it into a form the
+ * composer can trust. Every problem throws {@link SmtpValidationError} naming the exact
+ * input path (`to[1]`, `attachments[0].content`, …).
+ *
+ * @module
+ */
+
+import { SmtpValidationError } from "../errors.ts";
+import type { Importance, MailMessage } from "../message.ts";
+import { parseAddress, type Mailbox } from "./address.ts";
+import { checkBase64 } from "./base64.ts";
+import { checkFilename } from "./filename.ts";
+import { checkContentType, contentTypeFor } from "./mime-types.ts";
+
+/** Attachment content once checked. */
+export type CheckedContent =
+  | { kind: "base64"; text: string; stripped: number }
+  | { kind: "bytes"; bytes: Uint8Array };
+
+/** An attachment once checked. */
+export interface CheckedAttachment {
+  /** The file name as given. */
+  filename: string;
+  /** Lower-case `type/subtype`. */
+  contentType: string;
+  /** The content, still undecoded. */
+  content: CheckedContent;
+}
+
+/** A message once checked. */
+export interface CheckedMessage {
+  /** The sender (header From and envelope MAIL FROM). */
+  from: Mailbox;
+  /** To recipients, in order (at least one). */
+  to: Mailbox[];
+  /** Cc recipients. */
+  cc: Mailbox[];
+  /** Bcc recipients (envelope only). */
+  bcc: Mailbox[];
+  /** Reply-To mailboxes. */
+  replyTo: Mailbox[];
+  /** The subject, unchanged. */
+  subject: string;
+  /** Plain-text body. */
+  text?: string;
+  /** HTML body. */
+  html?: string;
+  /** Importance. */
+  importance: Importance;
+  /** Attachments, in order. */
+  attachments: CheckedAttachment[];
+}
+
+function isAbsent(value: unknown): value is undefined | null {
+  return value === undefined || value === null;
+}
+
+function addressList(value: unknown, field: string): Mailbox[] {
+  if (isAbsent(value)) return [];
+  if (Array.isArray(value)) return value.map((item, i) => parseAddress(item, `${field}[${i}]`));
+  return [parseAddress(value, field)];
+}
+
+function sender(message: MailMessage, defaultFrom: string | undefined): Mailbox {
+  if (!isAbsent(message.from)) {
+    if (Array.isArray(message.from)) throw new SmtpValidationError("from", "must be a single address");
+    return parseAddress(message.from, "from");
+  }
+  if (isAbsent(defaultFrom)) {
+    throw new SmtpValidationError("from", "a sender address is needed: set from (there is no username to default to)");
+  }
+  try {
+    return parseAddress(defaultFrom, "from");
+  } catch {
+    throw new SmtpValidationError(
+      "from",
+      "a sender address is needed: set from, because the username is not an email address",
+    );
+  }
+}
+
+function optionalString(value: unknown, field: string): string | undefined {
+  if (isAbsent(value)) return undefined;
+  if (typeof value !== "string") throw new SmtpValidationError(field, "must be a string");
+  return value;
+}
+
+function attachment(value: unknown, i: number): CheckedAttachment {
+  const field = `attachments[${i}]`;
+  if (value === null || typeof value !== "object" || Array.isArray(value)) {
+    throw new SmtpValidationError(field, "must be an object with filename and content", "EATTACHMENT");
+  }
+  const { filename, content, contentType } = value as Record<string, unknown>;
+  const name = checkFilename(filename, `${field}.filename`);
+  let checked: CheckedContent;
+  if (typeof content === "string") {
+    checked = { kind: "base64", text: content, stripped: checkBase64(content, `${field}.content`) };
+  } else if (content instanceof Uint8Array) {
+    checked = { kind: "bytes", bytes: content };
+  } else if (content instanceof ArrayBuffer) {
+    checked = { kind: "bytes", bytes: new Uint8Array(content) };
+  } else {
+    const what = isAbsent(content) ? "is required" : "must be a base64 string or a Uint8Array";
+    throw new SmtpValidationError(`${field}.content`, what, "EATTACHMENT");
+  }
+  const type = isAbsent(contentType) ? contentTypeFor(name) : checkContentType(contentType, `${field}.contentType`);
+  return { filename: name, contentType: type, content: checked };
+}
+
+/**
+ * Validates `message` completely (sender, recipients, subject, body, importance,
+ * attachments) and returns it in checked form.
+ *
+ * @param message the caller's message
+ * @param defaultFrom the sender to use when `message.from` is absent (the SMTP username)
+ * @throws {SmtpValidationError} naming the first bad field
+ */
+export function checkMessage(message: MailMessage, defaultFrom?: string): CheckedMessage {
+  if (message === null || typeof message !== "object" || Array.isArray(message)) {
+    throw new SmtpValidationError("message", "must be an object");
+  }
+  const from = sender(message, defaultFrom);
+  const to = addressList(message.to, "to");
+  if (to.length === 0) throw new SmtpValidationError("to", "at least one recipient is required");
+  const cc = addressList(message.cc, "cc");
+  const bcc = addressList(message.bcc, "bcc");
+  const replyTo = addressList(message.replyTo, "replyTo");
+
+  const subject: unknown = message.subject;
+  if (isAbsent(subject)) throw new SmtpValidationError("subject", "is required");
+  if (typeof subject !== "string") throw new SmtpValidationError("subject", "must be a string");
+  const bad = /[\r\n\0]/.exec(subject);
+  if (bad) {
+    const what = bad[0] === "\r" ? "CR" : bad[0] === "\n" ? "LF" : "NUL";
+    throw new SmtpValidationError("subject", `must not contain ${what}`);
+  }
+
+  const text = optionalString(message.text, "text");
+  const html = optionalString(message.html, "html");
+  if (text === undefined && html === undefined) {
+    throw new SmtpValidationError("text", "a body is required: give text, html or both");
+  }
+
+  const importance: unknown = message.importance ?? "normal";
+  if (importance !== "normal" && importance !== "high" && importance !== "low") {
+    throw new SmtpValidationError("importance", 'must be "normal", "high" or "low"');
+  }
+
+  const rawAttachments: unknown = message.attachments;
+  let attachments: CheckedAttachment[] = [];
+  if (!isAbsent(rawAttachments)) {
+    if (!Array.isArray(rawAttachments)) throw new SmtpValidationError("attachments", "must be an array", "EATTACHMENT");
+    attachments = rawAttachments.map((a, i) => attachment(a, i));
+  }
+
+  const checked: CheckedMessage = { from, to, cc, bcc, replyTo, subject, importance, attachments };
+  if (text !== undefined) checked.text = text;
+  if (html !== undefined) checked.html = html;
+  return checked;
+}
