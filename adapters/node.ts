@@ -285,12 +285,10 @@ class NodeSmtpSocket implements SmtpSocket {
   readonly #writers = new Set<Waiter<void>>();
   readonly #closeWaiters: (() => void)[] = [];
 
-  readonly #onData = (chunk: Buffer | string): void => {
+  readonly #onData = (chunk: Buffer): void => {
     if (this.#closeCalled) return; // closing: drain to EOF, keep nothing
-    const bytes =
-      typeof chunk === "string"
-        ? new TextEncoder().encode(chunk)
-        : new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.byteLength);
+    // A plain Uint8Array view (no copy), so callers never meet Buffer's `slice` semantics.
+    const bytes = new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.byteLength);
     if (this.#reader) {
       const reader = this.#reader;
       this.#reader = undefined;
