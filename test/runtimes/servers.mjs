@@ -127,9 +127,16 @@ async function rawServer(o) {
           return send(`250 OK${CRLF}`);
         case "DATA":
           if (o.behaviour === "slowData") {
-            // Stop reading: the client's writes back up while it is mid-DATA.
-            session.stream.off("data", onData);
-            session.stream.pause();
+            // Stop reading for a second, so the client's writes back up mid-DATA; then
+            // read and discard without ever replying (still mid-DATA), which also lets
+            // this side notice when the client goes away.
+            const stream = session.stream;
+            stream.off("data", onData);
+            stream.pause();
+            setTimeout(() => {
+              stream.on("data", () => {});
+              stream.resume();
+            }, 1000);
             o.events[`${o.name}.dataStarted`] = (o.events[`${o.name}.dataStarted`] ?? 0) + 1;
             return send(`354 go ahead${CRLF}`);
           }
@@ -269,7 +276,7 @@ export async function startServerSet(certs) {
   const events = {};
   const captured = new Map();
   const auth = [];
-  const user = { username: "conformance-user", password: "s3cret-Pass word" };
+  const user = { username: "conformance@example.test", password: "s3cret-Pass word" };
   const closers = [];
   const raw = async (name, options) => {
     const s = await rawServer({ name, stats, events, ...options });
