@@ -125,8 +125,17 @@ function parseMailboxString(text: string, field: string): Mailbox {
         throw new SmtpValidationError(field, "must not contain comments (parentheses outside quotes)");
       case ">":
         throw new SmtpValidationError(field, 'has a ">" without a matching "<"');
+      case "[": {
+        // A domain literal of a bare address ("a@[IPv6:…]"): its ":" are not a group.
+        const end = text.indexOf("]", i);
+        const stop = end < 0 ? text.length : end + 1;
+        if (badNameChar === "") badNameChar = "[";
+        name += text.slice(i, stop);
+        i = stop - 1;
+        break;
+      }
       default:
-        if (badNameChar === "" && (ch === "@" || ch === "[" || ch === "]" || ch === "\\" || ch === ".")) badNameChar = ch;
+        if (badNameChar === "" && (ch === "@" || ch === "]" || ch === "\\" || ch === ".")) badNameChar = ch;
         name += ch;
     }
   }
