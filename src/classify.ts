@@ -30,8 +30,6 @@ export interface FailureContext {
   port: number;
   /** Dialled host. */
   host: string;
-  /** True between the end-of-data marker and its reply: the message may have been delivered. */
-  afterDot?: boolean;
   /** True right after STARTTLS, before the first reply over TLS. */
   justUpgraded?: boolean;
 }
@@ -44,16 +42,21 @@ export function tlsModeHint(ctx: FailureContext): string {
   return `Port ${ctx.port} seems to expect implicit TLS; try encryption "tls" (usually port 465)`;
 }
 
+/**
+ * The error for a session that failed after a message's end marker was sent but before
+ * its reply: the server may have accepted it (RFC 5321 §6.1 warns of duplicates).
+ */
+export function indeterminate(cause: SmtpError): SmtpError {
+  return new SmtpIndeterminateError(
+    `The message was sent but the server's confirmation never came (${cause.message})`,
+    { code: "EINDETERMINATE", retryable: false, phase: "data", cause, hint: "The message may have been delivered; a retry may send it twice" },
+  );
+}
+
 /** Classifies a failure reported by the socket layer. */
 export function fromSocketError(error: SocketError, ctx: FailureContext): SmtpError {
   const base = { phase: ctx.phase, cause: error };
   const where = `${ctx.host}:${ctx.port}`;
-  if (ctx.afterDot && error.kind !== "ABORTED") {
-    return new SmtpIndeterminateError(
-      `Connection lost after the message was sent but before the server confirmed it (${error.message})`,
-      { ...base, code: "EINDETERMINATE", retryable: false, hint: "The message may have been delivered; a retry may send it twice" },
-    );
-  }
   switch (error.kind) {
     case "ECONNREFUSED":
       return new SmtpConnectionError(`Connection to ${where} refused`, {

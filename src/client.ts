@@ -43,10 +43,11 @@ export class SmtpSession {
   greeting = "";
   /** The SASL mechanism that authenticated, when AUTH ran. */
   authMechanism?: string;
-  /** True while a transaction failed half-way and RSET is due before the next one. */
-  needsReset = false;
-  /** Messages sent on this session. */
-  messagesSent = 0;
+  /**
+   * Whether the server is between transactions: `"clean"` (yes), `"dirty"` (a transaction
+   * failed half-way) or `"unknown"` (one is in flight). Anything but clean needs RSET first.
+   */
+  transactionState: "clean" | "dirty" | "unknown" = "clean";
 
   readonly #options: ResolvedOptions;
   readonly #connector: Connector;
@@ -56,7 +57,8 @@ export class SmtpSession {
   #failure?: SmtpError;
   #rejectFailed!: (error: SmtpError) => void;
   readonly #failed: Promise<never>;
-  #afterDot = false;
+  #replies: Promise<unknown> = Promise.resolve();
+  #writes: Promise<unknown> = Promise.resolve();
   #justUpgraded = false;
   #closed = false;
 
@@ -111,11 +113,6 @@ export class SmtpSession {
     this.#phase = phase;
   }
 
-  /** Marks the window between the end-of-data marker and its reply. */
-  setAfterDot(value: boolean): void {
-    this.#afterDot = value;
-  }
-
   /**
    * Runs `work` with the abort signal bound to this session: an abort destroys the socket
    * and `work` rejects with the abort error. Any failure leaves the session failed.
@@ -127,12 +124,14 @@ export class SmtpSession {
     };
     signal?.addEventListener("abort", onAbort, { once: true });
     try {
-      return await Promise.race([work(), this.#failed]);
+      // Every wait inside `work` already races the session's failure (see #deadline), so
+      // `work` settles promptly and can still turn a failure into a better error.
+      return await work();
     } catch (error) {
-      if (this.#failure) throw this.#failure;
       // An SmtpError thrown without fail() ends only the transaction (a refused sender, say);
       // anything else (a socket error) ends the session.
       if (error instanceof SmtpError) throw error;
+      if (this.#failure) throw this.#failure;
       throw this.fail(toSmtpError(error, this.#context()));
     } finally {
       signal?.removeEventListener("abort", onAbort);
@@ -154,7 +153,6 @@ export class SmtpSession {
       encryption: this.#options.encryption,
       port: this.#options.port,
       host: this.#options.host,
-      afterDot: this.#afterDot,
       justUpgraded: this.#justUpgraded,
     };
   }
@@ -180,6 +178,11 @@ export class SmtpSession {
     }, ms);
     try {
       return await Promise.race([work(), this.#failed]);
+    } catch (error) {
+      // A raw socket error (a reset, say) ends the session like any other failure.
+      if (this.#failure) throw this.#failure;
+      if (error instanceof SmtpError) throw error;
+      throw this.fail(toSmtpError(error, this.#context()));
     } finally {
       clearTimeout(timer);
     }
@@ -327,26 +330,59 @@ export class SmtpSession {
     if (this.#failure) throw this.#failure;
   }
 
+  /** Writes lines to the transcript as sent by the client. */
+  logClient(lines: string[]): void {
+    for (const line of lines) this.#log("client", line);
+  }
+
   /** Writes several command lines in one write (PIPELINING, RFC 2920) without reading. */
   async writeCommands(lines: string[], logAs: string[] = lines): Promise<void> {
     for (const line of logAs) this.#log("client", line);
     await this.write(commandBytes(...lines));
   }
 
-  /** Sends one command and reads its reply. */
+  /** Sends one command and reads its reply (after every reply already expected). */
   async command(line: string, options: CommandOptions = {}): Promise<SmtpReply> {
     this.#log("client", options.logAs ?? line);
     await this.write(commandBytes(line));
-    return this.readReply(options.timeout ?? this.#options.timeouts.command);
+    const [reply] = await this.expect(1, options.timeout ?? this.#options.timeouts.command);
+    return reply as SmtpReply;
   }
 
-  /** Sends RSET; a failure here ends the session. */
-  async reset(signal?: AbortSignal): Promise<void> {
-    await this.#guard(signal, async () => {
-      const reply = await this.command("RSET");
-      if (reply.code !== 250) throw this.fail(unexpectedReply("RSET", reply, this.#phase));
-      this.needsReset = false;
+  /**
+   * Reads the next `count` replies, in order after every reply already expected: the
+   * queue that lets several commands (and several messages) be in flight (RFC 2920).
+   */
+  expect(count: number, timeout: number, what?: string): Promise<SmtpReply[]> {
+    const read = async (): Promise<SmtpReply[]> => {
+      const replies: SmtpReply[] = [];
+      for (let i = 0; i < count; i++) replies.push(await this.readReply(timeout, what));
+      return replies;
+    };
+    const next = this.#replies.then(read, read);
+    this.#replies = next.catch(() => undefined);
+    return next;
+  }
+
+  /**
+   * Waits for exclusive use of the write side, so that one message's commands and body are
+   * never interleaved with another's. Resolves with the function that releases it.
+   */
+  async lockWrites(): Promise<() => void> {
+    let release!: () => void;
+    const held = new Promise<void>((resolve) => {
+      release = resolve;
     });
+    const previous = this.#writes;
+    this.#writes = previous.then(() => held);
+    await Promise.race([previous, this.#failed]);
+    let released = false;
+    return () => {
+      if (!released) {
+        released = true;
+        release();
+      }
+    };
   }
 
   /** Says QUIT (bounded by the close timeout) and closes the socket. Never rejects. */

@@ -67,6 +67,18 @@ export interface TransportOptions {
   timeouts?: Timeouts;
   /** Receives the protocol transcript with AUTH exchanges redacted. */
   logger?: (line: TranscriptLine) => void;
+  /** Most connections open at once for concurrent sends. Default 1. */
+  maxConnections?: number;
+  /** Messages sent over one connection before it is replaced. Default 100. */
+  maxMessagesPerConnection?: number;
+  /**
+   * How long (ms) an idle connection stays open for the next send. Default 0: the
+   * connection is closed (QUIT) as soon as no send is waiting. With a value above 0, call
+   * `close()` when done, or the open socket keeps the process alive until the timeout.
+   */
+  idleTimeout?: number;
+  /** Messages in flight at once on one connection when the server offers PIPELINING. Default 8. */
+  maxPipelinedMessages?: number;
   /** Opens sockets; picked for the runtime by the package entry when omitted. */
   connector?: Connector;
 }
@@ -91,6 +103,14 @@ export interface ResolvedOptions {
   timeouts: Required<Timeouts>;
   /** See {@link TransportOptions.logger}. */
   logger?: (line: TranscriptLine) => void;
+  /** See {@link TransportOptions.maxConnections}. */
+  maxConnections: number;
+  /** See {@link TransportOptions.maxMessagesPerConnection}. */
+  maxMessagesPerConnection: number;
+  /** See {@link TransportOptions.idleTimeout}. */
+  idleTimeout: number;
+  /** See {@link TransportOptions.maxPipelinedMessages}. */
+  maxPipelinedMessages: number;
 }
 
 /** Default deadlines. */
@@ -131,6 +151,14 @@ function checkString(value: unknown, field: string): string {
 function checkTimeout(value: unknown, field: string): number {
   if (typeof value !== "number" || !Number.isFinite(value) || value <= 0) {
     throw new SmtpValidationError(field, "must be a positive number of milliseconds");
+  }
+  return value;
+}
+
+function count(value: unknown, field: string, fallback: number, min: number): number {
+  if (value === undefined) return fallback;
+  if (typeof value !== "number" || !Number.isInteger(value) || value < min) {
+    throw new SmtpValidationError(field, `must be an integer of at least ${min}`);
   }
   return value;
 }
@@ -201,7 +229,13 @@ export function resolveOptions(options: TransportOptions): ResolvedOptions {
   if (options.logger !== undefined && typeof options.logger !== "function") {
     throw new SmtpValidationError("logger", "must be a function");
   }
-  const resolved: ResolvedOptions = { host, port, encryption, servername, timeouts };
+  const resolved: ResolvedOptions = {
+    host, port, encryption, servername, timeouts,
+    maxConnections: count(options.maxConnections, "maxConnections", 1, 1),
+    maxMessagesPerConnection: count(options.maxMessagesPerConnection, "maxMessagesPerConnection", 100, 1),
+    idleTimeout: count(options.idleTimeout, "idleTimeout", 0, 0),
+    maxPipelinedMessages: count(options.maxPipelinedMessages, "maxPipelinedMessages", 8, 1),
+  };
   if (auth) resolved.auth = auth;
   if (ca) resolved.ca = ca;
   if (clientName) resolved.clientName = clientName;

@@ -7,7 +7,7 @@
  */
 
 import type { SmtpSession } from "./client.ts";
-import { serviceUnavailable } from "./classify.ts";
+import { indeterminate, serviceUnavailable } from "./classify.ts";
 import {
   SmtpEnvelopeError,
   SmtpMessageError,
@@ -16,7 +16,7 @@ import {
   type SmtpErrorCode,
 } from "./errors.ts";
 import type { ComposedMessage, Envelope } from "./message.ts";
-import { mailCommand, rcptCommand } from "./protocol/commands.ts";
+import { commandBytes, mailCommand, rcptCommand } from "./protocol/commands.ts";
 import { DotStuffer } from "./protocol/dot-stuffer.ts";
 import { replyInfo, replyText, type SmtpReply } from "./protocol/reply.ts";
 
@@ -72,7 +72,19 @@ function messageError(command: string, reply: SmtpReply, phase: "envelope" | "da
   });
 }
 
-/** Sends one composed message on an open session. Failures that leave the session usable set `needsReset`. */
+/** How a transaction is carried out, from the server's extensions. */
+interface Plan {
+  pipelining: boolean;
+  chunking: boolean;
+}
+
+/**
+ * Sends one composed message on an open session. Several transactions may run on one
+ * session at once: each holds the write side only while its own bytes go out, and reads
+ * its replies in turn, so with PIPELINING the next message's envelope follows this one's
+ * body without waiting for the reply, and with CHUNKING (RFC 3030) the whole message
+ * goes out in one write.
+ */
 export async function sendTransaction(
   session: SmtpSession,
   message: ComposedMessage,
@@ -80,7 +92,6 @@ export async function sendTransaction(
 ): Promise<SendReceipt> {
   const caps = session.capabilities;
   const { envelope } = message;
-  session.setPhase("envelope");
   const limit = caps.sizeLimit;
   if (limit && message.size > limit) {
     throw new SmtpMessageError(`Message is ${message.size} bytes; the server accepts at most ${limit}`, {
@@ -88,38 +99,102 @@ export async function sendTransaction(
       hint: "Reduce the message size (attachments) below the server's SIZE limit",
     });
   }
+  const plan: Plan = { pipelining: caps.has("PIPELINING"), chunking: caps.has("CHUNKING") };
   const mail = mailCommand(envelope.from, caps.has("SIZE") ? { size: message.size } : {});
   const rcpts = envelope.to.map(rcptCommand);
-  const pipelined = caps.has("PIPELINING");
-  session.needsReset = true;
-
-  let mailReply: SmtpReply;
-  const rcptReplies: SmtpReply[] = [];
-  let dataReply: SmtpReply | undefined;
   const timeout = session.options.timeouts.command;
-  if (pipelined) {
-    await session.writeCommands([mail, ...rcpts, "DATA"]);
-    mailReply = await session.readReply(timeout);
-    for (let i = 0; i < rcpts.length; i++) rcptReplies.push(await session.readReply(timeout));
-    dataReply = await session.readReply(timeout);
-  } else {
-    mailReply = await session.command(mail);
-    if (mailReply.code === 250) {
-      for (const rcpt of rcpts) {
-        const reply = await session.command(rcpt);
-        rcptReplies.push(reply);
-        if (reply.code === 421) break;
+
+  const unlock = await session.lockWrites();
+  let ended = false; // the end marker (final dot or BDAT LAST) went out
+  try {
+    session.setPhase("envelope");
+    // RFC 5321 §4.1.1.5: a failed or unfinished transaction before this one is reset first.
+    const prefix = session.transactionState === "clean" ? [] : ["RSET"];
+    session.transactionState = "unknown";
+    const envelopeLines = [...prefix, mail, ...rcpts];
+    let replies: SmtpReply[];
+    if (plan.chunking && plan.pipelining) {
+      // Envelope, BDAT and the body in one write; no dot-stuffing with BDAT.
+      const bdat = `BDAT ${message.size} LAST`;
+      await writeMessage(session, commandBytes(...envelopeLines, bdat), message, false, onProgress, [...envelopeLines, bdat]);
+      ended = true;
+      session.transactionState = "clean";
+      unlock();
+      replies = await session.expect(envelopeLines.length + 1, session.options.timeouts.data, "the server to accept the message");
+      const envelopeReplies = replies.slice(prefix.length, envelopeLines.length);
+      const { accepted, rejected } = checkEnvelope(session, envelopeReplies, envelope);
+      return finish(session, message, replies[replies.length - 1] as SmtpReply, accepted, rejected, "BDAT");
+    }
+    let envelopeReplies: SmtpReply[];
+    let dataReply: SmtpReply | undefined;
+    if (plan.pipelining) {
+      await session.writeCommands([...envelopeLines, "DATA"]);
+      replies = await session.expect(envelopeLines.length + 1, timeout);
+      envelopeReplies = replies.slice(prefix.length, envelopeLines.length);
+      dataReply = replies[replies.length - 1];
+    } else {
+      for (const line of prefix) await session.command(line);
+      envelopeReplies = [await session.command(mail)];
+      if (envelopeReplies[0]!.code === 250) {
+        for (const rcpt of rcpts) {
+          const reply = await session.command(rcpt);
+          envelopeReplies.push(reply);
+          if (reply.code === 421) break;
+        }
       }
     }
+    let checked: { accepted: string[]; rejected: RecipientRejection[] };
+    try {
+      checked = checkEnvelope(session, envelopeReplies, envelope);
+    } catch (error) {
+      // RFC 2920 §3.1: a 354 to the pipelined DATA after refusals gets an empty body.
+      if (dataReply?.code === 354) await session.write(commandBytes("."));
+      if (dataReply?.code === 354) await session.expect(1, timeout);
+      session.transactionState = "dirty";
+      throw error;
+    }
+    session.setPhase("data");
+    if (plan.chunking) {
+      const bdat = `BDAT ${message.size} LAST`;
+      await writeMessage(session, commandBytes(bdat), message, false, onProgress, [bdat]);
+      ended = true;
+      session.transactionState = "clean";
+      unlock();
+      const [final] = await session.expect(1, session.options.timeouts.data, "the server to accept the message");
+      return finish(session, message, final as SmtpReply, checked.accepted, checked.rejected, "BDAT");
+    }
+    dataReply ??= await session.command("DATA");
+    if (dataReply.code !== 354) {
+      session.transactionState = "dirty";
+      if (dataReply.code === 421) throw session.fail(serviceUnavailable("DATA", dataReply, "data"));
+      throw messageError("DATA", dataReply, "data");
+    }
+    await writeMessage(session, undefined, message, true, onProgress);
+    ended = true;
+    // The end of data closes the transaction whatever the reply (RFC 5321 §4.1.1.4).
+    session.transactionState = "clean";
+    unlock();
+    const [final] = await session.expect(1, session.options.timeouts.data, "the server to accept the message");
+    return finish(session, message, final as SmtpReply, checked.accepted, checked.rejected, "(end of data)");
+  } catch (error) {
+    if (ended && session.failure && error === session.failure) throw indeterminate(session.failure);
+    throw error;
+  } finally {
+    unlock();
   }
-  for (const reply of [mailReply, ...rcptReplies, ...(dataReply ? [dataReply] : [])]) {
+}
+
+/** Sorts RCPT replies into accepted and refused; throws when the sender or every recipient was refused. */
+function checkEnvelope(
+  session: SmtpSession,
+  replies: SmtpReply[],
+  envelope: Envelope,
+): { accepted: string[]; rejected: RecipientRejection[] } {
+  for (const reply of replies) {
     if (reply.code === 421) throw session.fail(serviceUnavailable("MAIL FROM", reply, "envelope"));
   }
-  if (mailReply.code !== 250) {
-    if (dataReply?.code === 354) await abandonData(session);
-    throw senderError(mailReply, envelope.from);
-  }
-
+  const [mailReply, ...rcptReplies] = replies;
+  if (!mailReply || mailReply.code !== 250) throw senderError(mailReply as SmtpReply, envelope.from);
   const accepted: string[] = [];
   const rejected: RecipientRejection[] = [];
   rcptReplies.forEach((reply, i) => {
@@ -128,8 +203,6 @@ export async function sendTransaction(
     else rejected.push({ address, ...replyInfo(reply), retryable: isTransientReply(reply.code) });
   });
   if (accepted.length === 0) {
-    // RFC 2920 §3.1: with every RCPT refused, a 354 to the pipelined DATA gets an empty body.
-    if (dataReply?.code === 354) await abandonData(session);
     const first = rejected[0];
     throw new SmtpEnvelopeError(
       `All ${rejected.length} recipient(s) rejected${first ? `: ${first.code} ${first.message}` : ""}`,
@@ -141,68 +214,71 @@ export async function sendTransaction(
       rejected,
     );
   }
-
-  dataReply ??= await session.command("DATA");
-  if (dataReply.code !== 354) {
-    if (dataReply.code === 421) throw session.fail(serviceUnavailable("DATA", dataReply, "data"));
-    throw messageError("DATA", dataReply, "data");
-  }
-
-  session.setPhase("data");
-  await writeBody(session, message, onProgress);
-  session.setAfterDot(true);
-  const final = await session.readReply(session.options.timeouts.data, "the server to accept the message");
-  session.setAfterDot(false);
-  session.needsReset = false;
-  if (final.code === 421) throw session.fail(serviceUnavailable("(end of data)", final, "data"));
-  if (final.code !== 250) throw messageError("(end of data)", final, "data");
-  session.messagesSent++;
-  return { messageId: message.messageId, accepted, rejected, response: replyText(final), envelope };
+  return { accepted, rejected };
 }
 
-async function abandonData(session: SmtpSession): Promise<void> {
-  await session.write(new TextEncoder().encode(".\r\n"));
-  await session.readReply(session.options.timeouts.command);
-}
-
-async function writeBody(
+function finish(
   session: SmtpSession,
   message: ComposedMessage,
+  final: SmtpReply,
+  accepted: string[],
+  rejected: RecipientRejection[],
+  command: string,
+): SendReceipt {
+  if (final.code === 421) throw session.fail(serviceUnavailable(command, final, "data"));
+  if (final.code !== 250) throw messageError(command, final, "data");
+  return { messageId: message.messageId, accepted, rejected, response: replyText(final), envelope: message.envelope };
+}
+
+/**
+ * Writes `head` (commands, if any) and the message, coalesced into writes of about
+ * 64 KiB; with `stuff` the body is dot-stuffed and ends with the end-of-data marker.
+ */
+async function writeMessage(
+  session: SmtpSession,
+  head: Uint8Array | undefined,
+  message: ComposedMessage,
+  stuff: boolean,
   onProgress?: (progress: SendProgress) => void,
+  logLines: string[] = [],
 ): Promise<void> {
-  const stuffer = new DotStuffer();
-  let pending: Uint8Array[] = [];
-  let pendingBytes = 0;
+  session.logClient(logLines);
+  const stuffer = stuff ? new DotStuffer() : undefined;
+  let pending: Uint8Array[] = head ? [head] : [];
+  let pendingBytes = head?.length ?? 0;
   let written = 0;
   const flush = async (): Promise<void> => {
     if (pendingBytes === 0) return;
-    let bytes: Uint8Array;
-    if (pending.length === 1) {
-      bytes = pending[0] as Uint8Array;
-    } else {
-      bytes = new Uint8Array(pendingBytes);
-      let at = 0;
-      for (const part of pending) {
-        bytes.set(part, at);
-        at += part.length;
-      }
-    }
+    const bytes = pending.length === 1 ? (pending[0] as Uint8Array) : concat(pending, pendingBytes);
     pending = [];
     pendingBytes = 0;
     await session.write(bytes);
   };
   for (const chunk of message.chunks()) {
-    const stuffed = stuffer.stuff(chunk);
-    pending.push(stuffed);
-    pendingBytes += stuffed.length;
+    const out = stuffer ? stuffer.stuff(chunk) : chunk;
+    pending.push(out);
+    pendingBytes += out.length;
     written += chunk.length;
     if (pendingBytes >= COALESCE) {
       await flush();
       onProgress?.({ written, total: message.size });
     }
   }
-  pending.push(stuffer.terminator());
-  pendingBytes += pending[pending.length - 1]!.length;
+  if (stuffer) {
+    const end = stuffer.terminator();
+    pending.push(end);
+    pendingBytes += end.length;
+  }
   await flush();
   onProgress?.({ written, total: message.size });
+}
+
+function concat(parts: Uint8Array[], total: number): Uint8Array {
+  const out = new Uint8Array(total);
+  let at = 0;
+  for (const part of parts) {
+    out.set(part, at);
+    at += part.length;
+  }
+  return out;
 }

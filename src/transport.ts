@@ -6,12 +6,12 @@
  */
 
 import { SmtpSession } from "./client.ts";
-import { fromAbortReason } from "./classify.ts";
 import { SmtpAbortError, type SmtpError, SmtpValidationError } from "./errors.ts";
 import type { ComposedMessage, MailMessage } from "./message.ts";
 import { composeMessage } from "./mime/compose.ts";
 import { resolveOptions, type AuthMethod, type Encryption, type ResolvedOptions, type TransportOptions } from "./options.ts";
 import type { Connector, TlsInfo } from "./socket.ts";
+import { SessionPool } from "./pool.ts";
 import { sendTransaction, type SendProgress, type SendReceipt } from "./transaction.ts";
 
 /** Per-call options of {@link Transport.send} and {@link Transport.verify}. */
@@ -100,14 +100,14 @@ function callSignal(options: CallOptions, phaseHint: string): { signal?: AbortSi
 class SmtpTransport implements Transport {
   readonly #options: ResolvedOptions;
   readonly #connector: Connector;
-  #session?: SmtpSession;
-  #tail: Promise<unknown> = Promise.resolve();
-  #waiting = 0;
+  readonly #pool: SessionPool;
+  readonly #active = new Set<Promise<unknown>>();
   #closed = false;
 
   constructor(options: ResolvedOptions, connector: Connector) {
     this.#options = options;
     this.#connector = connector;
+    this.#pool = new SessionPool(options, connector);
   }
 
   async send(message: MailMessage, options: SendOptions = {}): Promise<SendReceipt> {
@@ -117,9 +117,12 @@ class SmtpTransport implements Transport {
       throw new SmtpValidationError("onProgress", "must be a function");
     }
     const call = callSignal(options, "Sending");
+    const work = this.#sendNow(composed, call.signal, options.onProgress);
+    this.#active.add(work);
     try {
-      return await this.#serialised(call.signal, () => this.#sendNow(composed, call.signal, options.onProgress));
+      return await work;
     } finally {
+      this.#active.delete(work);
       call.done();
     }
   }
@@ -129,17 +132,12 @@ class SmtpTransport implements Transport {
     signal: AbortSignal | undefined,
     onProgress?: (progress: SendProgress) => void,
   ): Promise<SendReceipt> {
-    let session = this.#session;
-    if (session?.usable && session.needsReset) {
-      await session.reset(signal).catch(() => undefined);
+    const lease = await this.#pool.acquire(signal);
+    try {
+      return await lease.session.run(signal, () => sendTransaction(lease.session, composed, onProgress));
+    } finally {
+      await this.#pool.release(lease);
     }
-    if (!session?.usable) {
-      this.#session = undefined;
-      session = await SmtpSession.open(this.#options, this.#connector, signal);
-      this.#session = session;
-    }
-    const active = session;
-    return active.run(signal, () => sendTransaction(active, composed, onProgress));
   }
 
   async verify(options: CallOptions = {}): Promise<VerifyReport> {
@@ -148,57 +146,17 @@ class SmtpTransport implements Transport {
     let session: SmtpSession | undefined;
     try {
       session = await SmtpSession.open(this.#options, this.#connector, call.signal);
-      const caps = session.capabilities;
-      const report: VerifyReport = {
-        host: this.#options.host,
-        port: this.#options.port,
-        encryption: this.#options.encryption,
-        secure: session.secure,
-        serverName: caps.serverName,
-        greeting: session.greeting,
-        authenticated: session.authMechanism !== undefined,
-        authMechanisms: [...caps.authMechanisms],
-        extensions: caps.toJSON(),
-      };
-      const tls = session.tlsInfo;
-      if (tls) report.tls = tls;
-      if (session.authMechanism) report.authMethod = session.authMechanism.toLowerCase() as AuthMethod;
-      if (caps.sizeLimit !== undefined) report.sizeLimit = caps.sizeLimit;
-      return report;
+      return reportOf(this.#options, session);
     } finally {
       call.done();
       await session?.quit();
     }
   }
 
-  /** Runs sends one after another on the shared session; closes it when nobody waits. */
-  async #serialised<T>(signal: AbortSignal | undefined, work: () => Promise<T>): Promise<T> {
-    this.#waiting++;
-    const previous = this.#tail;
-    let release!: () => void;
-    this.#tail = new Promise<void>((resolve) => {
-      release = resolve;
-    });
-    try {
-      await waitOrAbort(previous, signal);
-      return await work();
-    } finally {
-      this.#waiting--;
-      if (this.#waiting === 0 && this.#session) {
-        const session = this.#session;
-        this.#session = undefined;
-        await session.quit();
-      }
-      release();
-    }
-  }
-
   async close(): Promise<void> {
     this.#closed = true;
-    await this.#tail;
-    const session = this.#session;
-    this.#session = undefined;
-    await session?.quit();
+    await Promise.allSettled([...this.#active]);
+    await this.#pool.close();
   }
 
   [Symbol.asyncDispose](): Promise<void> {
@@ -206,28 +164,28 @@ class SmtpTransport implements Transport {
   }
 }
 
-function closedError(): SmtpError {
-  return new SmtpAbortError("Transport is closed", { code: "ECLOSED", retryable: false, phase: "connect" });
+function reportOf(options: ResolvedOptions, session: SmtpSession): VerifyReport {
+  const caps = session.capabilities;
+  const report: VerifyReport = {
+    host: options.host,
+    port: options.port,
+    encryption: options.encryption,
+    secure: session.secure,
+    serverName: caps.serverName,
+    greeting: session.greeting,
+    authenticated: session.authMechanism !== undefined,
+    authMechanisms: [...caps.authMechanisms],
+    extensions: caps.toJSON(),
+  };
+  const tls = session.tlsInfo;
+  if (tls) report.tls = tls;
+  if (session.authMechanism) report.authMethod = session.authMechanism.toLowerCase() as AuthMethod;
+  if (caps.sizeLimit !== undefined) report.sizeLimit = caps.sizeLimit;
+  return report;
 }
 
-async function waitOrAbort(previous: Promise<unknown>, signal?: AbortSignal): Promise<void> {
-  if (!signal) {
-    await previous.catch(() => undefined);
-    return;
-  }
-  let onAbort: (() => void) | undefined;
-  try {
-    await Promise.race([
-      previous.catch(() => undefined),
-      new Promise<never>((_, reject) => {
-        onAbort = () => reject(fromAbortReason(signal.reason, "connect"));
-        if (signal.aborted) onAbort();
-        else signal.addEventListener("abort", onAbort, { once: true });
-      }),
-    ]);
-  } finally {
-    if (onAbort) signal.removeEventListener("abort", onAbort);
-  }
+function closedError(): SmtpError {
+  return new SmtpAbortError("Transport is closed", { code: "ECLOSED", retryable: false, phase: "connect" });
 }
 
 /**

@@ -1,0 +1,126 @@
+/**
+ * A bounded set of sessions shared by concurrent sends: at most `maxConnections` open,
+ * each carrying up to `maxPipelinedMessages` transactions at once when the server
+ * pipelines, replaced after `maxMessagesPerConnection`, closed when idle.
+ *
+ * @module
+ */
+
+import { fromAbortReason } from "./classify.ts";
+import { SmtpSession } from "./client.ts";
+import type { ResolvedOptions } from "./options.ts";
+import type { Connector } from "./socket.ts";
+
+/** One pooled session and its load. */
+export interface Lease {
+  /** The session to send on. */
+  readonly session: SmtpSession;
+}
+
+interface Slot extends Lease {
+  inFlight: number;
+  started: number;
+  idleTimer?: ReturnType<typeof setTimeout>;
+}
+
+/** Sessions for one transport. */
+export class SessionPool {
+  readonly #options: ResolvedOptions;
+  readonly #connector: Connector;
+  readonly #slots = new Set<Slot>();
+  readonly #wakers = new Set<() => void>();
+  #opening = 0;
+
+  /** @param options resolved transport options; @param connector opens sockets */
+  constructor(options: ResolvedOptions, connector: Connector) {
+    this.#options = options;
+    this.#connector = connector;
+  }
+
+  #capacity(slot: Slot): number {
+    return slot.session.capabilities.has("PIPELINING") ? this.#options.maxPipelinedMessages : 1;
+  }
+
+  /** A session with room for one more transaction; opens one when allowed, else waits. */
+  async acquire(signal?: AbortSignal): Promise<Lease> {
+    for (;;) {
+      if (signal?.aborted) throw fromAbortReason(signal.reason, "connect");
+      for (const slot of this.#slots) {
+        if (!slot.session.usable) continue;
+        if (slot.inFlight < this.#capacity(slot) && slot.started < this.#options.maxMessagesPerConnection) {
+          clearTimeout(slot.idleTimer);
+          slot.inFlight++;
+          slot.started++;
+          return slot;
+        }
+      }
+      if (this.#slots.size + this.#opening < this.#options.maxConnections) {
+        this.#opening++;
+        try {
+          const session = await SmtpSession.open(this.#options, this.#connector, signal);
+          const slot: Slot = { session, inFlight: 1, started: 1 };
+          this.#slots.add(slot);
+          return slot;
+        } finally {
+          this.#opening--;
+          this.#wake();
+        }
+      }
+      await this.#waitForRoom(signal);
+    }
+  }
+
+  #waitForRoom(signal?: AbortSignal): Promise<void> {
+    return new Promise<void>((resolve, reject) => {
+      const onAbort = (): void => {
+        this.#wakers.delete(wake);
+        reject(fromAbortReason(signal?.reason, "connect"));
+      };
+      const wake = (): void => {
+        signal?.removeEventListener("abort", onAbort);
+        resolve();
+      };
+      this.#wakers.add(wake);
+      signal?.addEventListener("abort", onAbort, { once: true });
+    });
+  }
+
+  #wake(): void {
+    const wakers = [...this.#wakers];
+    this.#wakers.clear();
+    for (const wake of wakers) wake();
+  }
+
+  /** Gives a lease back; closes its session when it is spent, broken or idle. */
+  async release(lease: Lease): Promise<void> {
+    const slot = lease as Slot;
+    slot.inFlight--;
+    const spent = slot.started >= this.#options.maxMessagesPerConnection;
+    let closing = false;
+    if (!slot.session.usable || (spent && slot.inFlight === 0)) {
+      closing = true;
+    } else if (slot.inFlight === 0 && this.#wakers.size === 0) {
+      if (this.#options.idleTimeout > 0) {
+        slot.idleTimer = setTimeout(() => {
+          if (slot.inFlight === 0 && this.#slots.delete(slot)) void slot.session.quit();
+        }, this.#options.idleTimeout);
+      } else {
+        closing = true;
+      }
+    }
+    if (closing && slot.inFlight === 0) this.#slots.delete(slot);
+    this.#wake();
+    if (closing && slot.inFlight === 0) await slot.session.quit();
+  }
+
+  /** Closes every session (QUIT); sends still in flight finish first or fail. */
+  async close(): Promise<void> {
+    const slots = [...this.#slots];
+    this.#slots.clear();
+    this.#wake();
+    await Promise.all(slots.map((slot) => {
+      clearTimeout(slot.idleTimer);
+      return slot.session.quit();
+    }));
+  }
+}

@@ -1,0 +1,109 @@
+// The mechanics behind the speed targets, counted on the wire (not timed).
+import { afterEach, describe, expect, it } from "vitest";
+import { createTransport, SmtpMessageError, type TransportOptions } from "../../entries/node.ts";
+import { startRecordingServer, type RecordingServer } from "../helpers/recording-server.ts";
+
+const servers: RecordingServer[] = [];
+afterEach(async () => {
+  await Promise.all(servers.splice(0).map((s) => s.close()));
+});
+
+async function recording(extensions: string[]): Promise<RecordingServer> {
+  const s = await startRecordingServer({ extensions });
+  servers.push(s);
+  return s;
+}
+
+const opts = (s: RecordingServer, extra: Partial<TransportOptions> = {}): TransportOptions => ({
+  host: "127.0.0.1", port: s.port, encryption: "none", ...extra,
+});
+
+const to = Array.from({ length: 10 }, (_, i) => `r${i}@example.com`);
+
+describe("round trips", () => {
+  it("with CHUNKING and PIPELINING the envelope, BDAT and the body go out in one write, with no DATA", async () => {
+    const s = await recording(["PIPELINING", "CHUNKING", "SIZE 100000"]);
+    const smtp = createTransport(opts(s));
+    const receipt = await smtp.send({ from: "a@example.com", to, subject: "s", text: ".dot line\nend" });
+    expect(receipt.accepted).toEqual(to);
+    expect(s.commands).not.toContain("DATA");
+    const write = s.chunks[0]!.find((c) => c.startsWith("MAIL FROM"))!;
+    expect(write.startsWith(`MAIL FROM:<a@example.com> SIZE=`)).toBe(true);
+    expect(write).toContain(`RCPT TO:<r9@example.com>\r\nBDAT `);
+    expect(write).toContain("\r\n.dot line\r\n"); // BDAT carries the body unstuffed
+    expect(s.messages[0]).toContain("Subject: s");
+  });
+
+  it("without CHUNKING, one send with 10 recipients writes the envelope and DATA as one write", async () => {
+    const s = await recording(["PIPELINING"]);
+    await createTransport(opts(s)).send({ from: "a@example.com", to, subject: "s", text: ".x" });
+    const envelope = s.chunks[0]!.find((c) => c.startsWith("MAIL FROM"))!;
+    expect(envelope.split("\r\n").filter(Boolean)).toEqual(["MAIL FROM:<a@example.com>", ...to.map((r) => `RCPT TO:<${r}>`), "DATA"]);
+    expect(s.messages[0]).toContain("\r\n.x\r\n");
+  });
+
+  it("an over-SIZE message is refused before MAIL, DATA or BDAT", async () => {
+    const s = await recording(["PIPELINING", "CHUNKING", "SIZE 1000"]);
+    const error = await createTransport(opts(s)).send({ from: "a@example.com", to: "b@example.com", subject: "s", text: "x".repeat(2000) }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(SmtpMessageError);
+    expect(error).toMatchObject({ code: "ESIZE", phase: "envelope" });
+    expect(s.commands.filter((c) => /^(MAIL|DATA|BDAT)/.test(c))).toEqual([]);
+  });
+
+  it("concurrent sends share one connection and each message follows the previous without waiting for its reply", async () => {
+    const s = await recording(["PIPELINING", "CHUNKING"]);
+    const smtp = createTransport(opts(s));
+    const receipts = await Promise.all(Array.from({ length: 20 }, (_, i) => smtp.send({ from: "a@example.com", to: "b@example.com", subject: `m${i}`, text: "t" })));
+    await smtp.close();
+    expect(receipts).toHaveLength(20);
+    expect(s.chunks).toHaveLength(1);
+    expect(s.messages.map((m) => /Subject: (m\d+)/.exec(m)?.[1])).toEqual(receipts.map((_, i) => `m${i}`));
+    // Fewer writes than messages: later messages were written before earlier replies came back.
+    const mailWrites = s.chunks[0]!.filter((c) => c.includes("MAIL FROM")).length;
+    expect(mailWrites).toBeLessThan(20);
+  });
+
+  it("with idleTimeout the connection is kept between sequential sends and RSET is not sent after success", async () => {
+    const s = await recording(["PIPELINING"]);
+    const smtp = createTransport(opts(s, { idleTimeout: 5000 }));
+    for (let i = 0; i < 3; i++) await smtp.send({ from: "a@example.com", to: "b@example.com", subject: `m${i}`, text: "t" });
+    await smtp.close();
+    expect(s.chunks).toHaveLength(1);
+    expect(s.messages).toHaveLength(3);
+    expect(s.commands).not.toContain("RSET");
+    expect(s.commands[s.commands.length - 1]).toBe("QUIT");
+  });
+
+  it("maxMessagesPerConnection replaces the connection", async () => {
+    const s = await recording([]);
+    const smtp = createTransport(opts(s, { idleTimeout: 5000, maxMessagesPerConnection: 2 }));
+    for (let i = 0; i < 5; i++) await smtp.send({ from: "a@example.com", to: "b@example.com", subject: `m${i}`, text: "t" });
+    await smtp.close();
+    expect(s.chunks).toHaveLength(3);
+    expect(s.messages).toHaveLength(5);
+  });
+
+  it("maxConnections opens parallel connections for concurrent sends", async () => {
+    const s = await recording([]);
+    const smtp = createTransport(opts(s, { maxConnections: 3 }));
+    await Promise.all(Array.from({ length: 9 }, (_, i) => smtp.send({ from: "a@example.com", to: "b@example.com", subject: `m${i}`, text: "t" })));
+    await smtp.close();
+    expect(s.chunks).toHaveLength(3);
+    expect(s.messages).toHaveLength(9);
+  });
+
+  it("onProgress reports bytes written up to the exact total", async () => {
+    const s = await recording(["PIPELINING", "CHUNKING"]);
+    const seen: { written: number; total: number }[] = [];
+    const content = Buffer.from(new Uint8Array(300_000).map((_, i) => i % 251)).toString("base64");
+    await createTransport(opts(s)).send(
+      { from: "a@example.com", to: "b@example.com", subject: "s", text: "t", attachments: [{ filename: "a.bin", content }] },
+      { onProgress: (p) => seen.push(p) },
+    );
+    expect(seen.length).toBeGreaterThan(2);
+    const last = seen[seen.length - 1]!;
+    expect(last.written).toBe(last.total);
+    expect(last.total).toBe(s.messages[0]!.length);
+    for (let i = 1; i < seen.length; i++) expect(seen[i]!.written).toBeGreaterThanOrEqual(seen[i - 1]!.written);
+  });
+});
