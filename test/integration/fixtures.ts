@@ -48,7 +48,7 @@ export function nodeWith(parameters: Record<string, unknown>): Record<string, un
 }
 
 /** The smallest valid parameters. */
-export const MINIMAL = Object.freeze({ to: ["ada@example.com"], subject: "Hello", body: "Hi Ada" });
+export const MINIMAL: Readonly<{ to: string[]; subject: string; body: string }> = Object.freeze({ to: ["ada@example.com"], subject: "Hello", body: "Hi Ada" });
 
 /** Awaits `promise`, expects an SmtpError with `code`, and returns it. */
 export async function expectCode(promise: Promise<unknown>, code: string): Promise<SmtpError> {
