@@ -7,6 +7,7 @@
 // Prints per runtime "<runtime>: N passed, N failed" and the failing cases, then one final
 // line "N passed, N failed"; exits 1 on any failure. Every child runs in its own process
 // group and is killed by that id (SIGKILL after a bound), workerd included.
+// Type-check the suite and entries: npx tsc -p test/conformance/tsconfig.json
 import { spawn } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
