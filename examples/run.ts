@@ -14,7 +14,7 @@
 import { readFileSync } from "node:fs";
 import { dirname, join, relative } from "node:path";
 import { fileURLToPath } from "node:url";
-import { executeSmtpNode, type SmtpSendResult } from "../entries/node.ts";
+import { executeSmtpNode, parseCredential, type SmtpSendResult } from "../entries/node.ts";
 import { credentialFromEnv } from "../cli/inputs.ts";
 import { exitCodeFor, formatError, formatSendResult } from "../cli/output.ts";
 import { startTestServer } from "../test/helpers/smtp-server.ts";
@@ -37,6 +37,11 @@ const DEMO_CREDENTIAL = {
   password: "demo-password-for-this-run",
   authMethod: "login",
 } as const;
+
+/** Indents every non-empty line by two spaces. */
+function indent(text: string): string {
+  return text.replace(/^(?=.)/gm, "  ");
+}
 
 function loadNode(file: string): unknown {
   return JSON.parse(readFileSync(join(here, file), "utf8"));
@@ -78,7 +83,7 @@ async function runDemo(): Promise<number> {
         console.log(describeDelivered(delivered).join("\n"));
       } catch (error) {
         failures++;
-        process.stdout.write(formatError(error).replace(/^/gm, "  "));
+        process.stdout.write(indent(formatError(error)));
       }
     }
   } finally {
@@ -90,6 +95,12 @@ async function runDemo(): Promise<number> {
 
 async function runAgainst(env: NodeJS.ProcessEnv): Promise<number> {
   const credential = credentialFromEnv(env);
+  try {
+    parseCredential(credential);
+  } catch (error) {
+    process.stdout.write("The SMTP_* variables do not make a valid credential:\n" + indent(formatError(error)));
+    return exitCodeFor(error);
+  }
   console.log(`Sending the ${EXAMPLES.length} examples through ${credential.host}${credential.port ? `:${credential.port}` : ""} (SMTP_HOST is set)`);
   console.log("  the recipients are the examples' own (example.com) addresses");
   let worst = 0;
@@ -97,10 +108,14 @@ async function runAgainst(env: NodeJS.ProcessEnv): Promise<number> {
     console.log(title(i, file, label));
     try {
       const result = await executeSmtpNode(loadNode(file), { credential }, { timeout: 60_000 });
-      process.stdout.write(formatSendResult(result).replace(/^/gm, "  "));
+      process.stdout.write(indent(formatSendResult(result)));
     } catch (error) {
       worst = Math.max(worst, exitCodeFor(error));
-      process.stdout.write(formatError(error).replace(/^/gm, "  "));
+      process.stdout.write(indent(formatError(error)));
+      if (exitCodeFor(error) === 3) {
+        console.log("\nStopping: authentication failed, the other examples would fail the same way.");
+        break;
+      }
     }
   }
   return worst;
