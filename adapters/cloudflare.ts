@@ -258,6 +258,7 @@ class CloudflareSmtpSocket implements SmtpSocket {
       throw normalise(err, "tls", this.mode);
     }
     tls.opened.catch(() => undefined);
+    tls.closed.catch(() => undefined);
     const stop = new AbortController();
     this.upgradeStop = stop;
     try {
@@ -350,6 +351,7 @@ async function connect(params: ConnectParams): Promise<SmtpSocket> {
     throw normalise(err, "connect", params.tls);
   }
   sock.opened.catch(() => undefined);
+  sock.closed.catch(() => undefined);
   try {
     // close() on a socket still connecting never settles: fire and forget it on abort.
     await raceSignal(sock.opened, signal, () => void closeDetached(sock));
