@@ -1,7 +1,8 @@
 import { execFile } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync, existsSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
 import { simpleParser } from "mailparser";
 import { afterAll, describe, expect, it } from "vitest";
 import { SmtpAuthError, SmtpConnectionError, SmtpIndeterminateError, SmtpValidationError } from "../../entries/node.ts";
@@ -9,7 +10,7 @@ import { exitCodeFor } from "../../cli/output.ts";
 import { UsageError } from "../../cli/usage.ts";
 import { credentialFor, nodeWith, PASSWORD, server, USER } from "./fixtures.ts";
 
-const root = join(import.meta.dirname, "..", "..");
+const root = join(dirname(fileURLToPath(import.meta.url)), "..", "..");
 const dir = mkdtempSync(join(tmpdir(), "nina-smtp-cli-"));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
