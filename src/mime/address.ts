@@ -18,6 +18,11 @@ export interface Mailbox {
   name?: string;
   /** The address (`local@domain`), as given. */
   address: string;
+  /**
+   * Set when the address has non-ASCII characters and so needs SMTPUTF8 (RFC 6531). Never
+   * set today: {@link checkInternationalisedAddress} refuses such addresses.
+   */
+  international?: true;
 }
 
 /** Longest local part, in octets (RFC 5321 §4.5.3.1.1). */
@@ -41,12 +46,11 @@ export function parseAddress(input: unknown, field: string): Mailbox {
       throw new SmtpValidationError(field, "must have an address string");
     }
     rejectControls(address, field);
-    const parsed = parseAddrSpec(address.trim(), field);
-    if (name === undefined || name === null) return { address: parsed };
+    const mailbox = addrSpec(address.trim(), field);
+    if (name === undefined || name === null) return mailbox;
     if (typeof name !== "string") throw new SmtpValidationError(field, "name must be a string");
     rejectControls(name, field);
-    const trimmed = name.trim();
-    return trimmed === "" ? { address: parsed } : { name: trimmed, address: parsed };
+    return withName(name, mailbox);
   }
   throw new SmtpValidationError(field, 'must be an email address string or an object like { name, address }');
 }
@@ -146,21 +150,33 @@ function parseMailboxString(text: string, field: string): Mailbox {
     if (badNameChar !== "" && badNameChar !== ".") {
       throw new SmtpValidationError(field, `display name contains "${badNameChar}"; put the name in double quotes`);
     }
-    const address = parseAddrSpec(text.slice(open + 1, close), field);
-    const display = name.trim();
-    return display === "" ? { address } : { name: display, address };
+    return withName(name, addrSpec(text.slice(open + 1, close), field));
   }
   if (quoted) throw new SmtpValidationError(field, 'has a display name but no address in angle brackets (use "Name <address>")');
-  return { address: parseAddrSpec(text.trim(), field) };
+  return addrSpec(text.trim(), field);
+}
+
+function withName(name: string, mailbox: Mailbox): Mailbox {
+  const display = name.trim();
+  return display === "" ? mailbox : { name: display, ...mailbox };
+}
+
+function addrSpec(spec: string, field: string): Mailbox {
+  const international = checkAddrSpec(spec, field);
+  if (!international) return { address: spec };
+  checkInternationalisedAddress(spec, field);
+  return { address: spec, international: true };
 }
 
 /**
  * Validates an addr-spec: RFC 5321 §4.1.2 Dot-string local part "@" a Domain or an
- * address literal, with the §4.5.3.1 length limits.
+ * address literal, with the §4.5.3.1 length limits. Non-ASCII (RFC 6531 UTF-8 local parts
+ * and U-label domains) passes this check and is reported instead.
  *
- * @returns the address unchanged
+ * @returns true when the address has non-ASCII characters
+ * @throws {SmtpValidationError} naming `field`
  */
-export function parseAddrSpec(spec: string, field: string): string {
+export function checkAddrSpec(spec: string, field: string): boolean {
   if (spec === "") throw new SmtpValidationError(field, "must not be an empty address");
   if (spec[0] === '"') throw new SmtpValidationError(field, "quoted local parts are not supported");
   if (spec[0] === "@") throw new SmtpValidationError(field, "source routes are not supported");
@@ -180,8 +196,7 @@ export function parseAddrSpec(spec: string, field: string): string {
     throw new SmtpValidationError(field, `local part is longer than ${MAX_LOCAL_PART} octets`);
   }
   if (utf8Length(spec) > MAX_ADDRESS) throw new SmtpValidationError(field, `is longer than ${MAX_ADDRESS} octets`);
-  if (international) checkInternationalisedAddress(spec, field);
-  return spec;
+  return international;
 }
 
 function describe(ch: string): string {

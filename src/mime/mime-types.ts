@@ -18,7 +18,9 @@ const TYPES: Readonly<Record<string, string>> = {
   js: "text/javascript", mjs: "text/javascript", rtf: "application/rtf",
   // data and documents
   json: "application/json", yaml: "application/yaml", yml: "application/yaml",
-  pdf: "application/pdf", eml: "message/rfc822", msg: "application/vnd.ms-outlook",
+  pdf: "application/pdf", msg: "application/vnd.ms-outlook",
+  // Not message/rfc822: attachments go base64, which RFC 2045 §6.4 forbids for message/*.
+  eml: "application/octet-stream",
   doc: "application/msword",
   docx: "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
   xls: "application/vnd.ms-excel",
@@ -63,8 +65,8 @@ const TOKEN = /^[!#$%&'*+\-.^_`{|}~0-9A-Za-z]+$/;
 
 /**
  * Checks a caller's Content-Type: `type/subtype` of RFC 2045 tokens, without parameters
- * (the composer adds `name=` itself). Multipart types are refused: an attachment is sent
- * base64-encoded, which RFC 2045 §6.4 forbids for them.
+ * (the composer adds `name=` itself). Multipart and message types are refused: an
+ * attachment is sent base64-encoded, which RFC 2045 §6.4 forbids for composite types.
  *
  * @returns the type in lower case
  * @throws {SmtpValidationError} with code `EATTACHMENT`
@@ -77,8 +79,12 @@ export function checkContentType(value: unknown, field: string): string {
   if (slash < 0 || slash > 127 || type.length - slash - 1 > 127 || !TOKEN.test(type.slice(0, slash)) || !TOKEN.test(type.slice(slash + 1))) {
     throw new SmtpValidationError(field, 'must be a MIME type such as "application/pdf" (no parameters)', "EATTACHMENT");
   }
-  if (type.startsWith("multipart/")) {
-    throw new SmtpValidationError(field, "must not be a multipart type", "EATTACHMENT");
+  if (type.startsWith("multipart/") || type.startsWith("message/")) {
+    throw new SmtpValidationError(
+      field,
+      "must not be a multipart/* or message/* type (they cannot be base64-encoded); use application/octet-stream",
+      "EATTACHMENT",
+    );
   }
   return type;
 }

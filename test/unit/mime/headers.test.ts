@@ -77,6 +77,7 @@ describe("mime types", () => {
     ["photo.JPEG", "image/jpeg"],
     ["x.docx", "application/vnd.openxmlformats-officedocument.wordprocessingml.document"],
     ["invite.ics", "text/calendar"],
+    ["forwarded.eml", "application/octet-stream"],
     ["noextension", "application/octet-stream"],
     ["trailingdot.", "application/octet-stream"],
     ["weird.constructor", "application/octet-stream"],
@@ -87,7 +88,7 @@ describe("mime types", () => {
 
   it("checks caller content types", () => {
     expect(checkContentType("Application/PDF", "attachments[0].contentType")).toBe("application/pdf");
-    for (const bad of ["pdf", "text/plain; charset=utf-8", "a/b\r\nX: y", "multipart/mixed", 3, "a/" + "b".repeat(128)]) {
+    for (const bad of ["pdf", "text/plain; charset=utf-8", "a/b\r\nX: y", "multipart/mixed", "message/rfc822", 3, "a/" + "b".repeat(128)]) {
       const error = validationError(() => checkContentType(bad, "attachments[0].contentType"));
       expect(error.field).toBe("attachments[0].contentType");
       expect(error.code).toBe("EATTACHMENT");

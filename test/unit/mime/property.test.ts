@@ -6,6 +6,8 @@ import { normalizeNewlines } from "../../../src/mime/quoted-printable.ts";
 import { BASE, checkWire, headerLines, roundTrip } from "./support.ts";
 
 const RUNS = 1000;
+// mailparser takes a few milliseconds per message; leave room on a loaded machine.
+const TIMEOUT = 120_000;
 
 /** Any string of any code points (no lone surrogates), favouring the awkward ones. */
 const anyText = (maxLength: number): fc.Arbitrary<string> =>
@@ -25,7 +27,7 @@ describe("properties (fast-check)", () => {
       }),
       { numRuns: RUNS },
     );
-  });
+  }, TIMEOUT);
 
   it("any text body round-trips after newline normalisation (multipart keeps it exact)", async () => {
     await fc.assert(
@@ -37,7 +39,7 @@ describe("properties (fast-check)", () => {
       }),
       { numRuns: RUNS },
     );
-  });
+  }, TIMEOUT);
 
   it("any display name without controls round-trips (trimmed)", async () => {
     const name = anyText(120).map((s) => s.replace(/[\x00-\x1f\x7f]/g, ""));
@@ -49,7 +51,7 @@ describe("properties (fast-check)", () => {
       }),
       { numRuns: RUNS },
     );
-  });
+  }, TIMEOUT);
 
   it("any filename without controls round-trips", async () => {
     const filename = anyText(150)
@@ -62,7 +64,7 @@ describe("properties (fast-check)", () => {
       }),
       { numRuns: RUNS },
     );
-  });
+  }, TIMEOUT);
 
   it("size always equals the bytes produced, and the wire is CRLF-only with lines of at most 998", () => {
     const message = fc.record({
@@ -91,5 +93,5 @@ describe("properties (fast-check)", () => {
       }),
       { numRuns: RUNS },
     );
-  });
+  }, TIMEOUT);
 });
