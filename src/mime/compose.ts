@@ -56,12 +56,22 @@ function textPart(text: string, subtype: "plain" | "html"): Part {
   };
 }
 
+// The size was announced from the length at compose time; a buffer detached or resized
+// since then must fail loudly rather than send fewer bytes than promised.
+function* encodeBytes(bytes: Uint8Array, length: number): Generator<Uint8Array, void, undefined> {
+  if (bytes.length !== length) throw new Error("attachment bytes changed length after the message was composed");
+  yield* encodeBase64(bytes);
+}
+
 function attachmentPart(attachment: CheckedAttachment): Part {
   const { content } = attachment;
-  const body =
-    content.kind === "base64"
-      ? lazySegment(wrappedBase64Size(content.stripped), () => wrapBase64(content.text, content.stripped))
-      : lazySegment(encodedBase64Size(content.bytes.length), () => encodeBase64(content.bytes));
+  let body: Segment;
+  if (content.kind === "base64") {
+    body = lazySegment(wrappedBase64Size(content.stripped), () => wrapBase64(content.text, content.stripped));
+  } else {
+    const length = content.bytes.length;
+    body = lazySegment(encodedBase64Size(length), () => encodeBytes(content.bytes, length));
+  }
   return {
     headers:
       foldHeader("Content-Type", parameterTokens(attachment.contentType, [nameParameter(attachment.filename)])) +

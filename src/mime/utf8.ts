@@ -70,9 +70,3 @@ export function utf8Length(text: string): number {
   }
   return n;
 }
-
-/** True when every UTF-16 unit of `text` is below 0x80. */
-export function isAscii(text: string): boolean {
-  for (let i = 0; i < text.length; i++) if (text.charCodeAt(i) >= 0x80) return false;
-  return true;
-}

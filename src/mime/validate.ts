@@ -91,13 +91,15 @@ function attachment(value: unknown, i: number): CheckedAttachment {
   if (value === null || typeof value !== "object" || Array.isArray(value)) {
     throw new SmtpValidationError(field, "must be an object with filename and content", "EATTACHMENT");
   }
-  const { filename, content, contentType } = value as Record<string, unknown>;
+  const own = (key: string): unknown => (Object.prototype.hasOwnProperty.call(value, key) ? (value as Record<string, unknown>)[key] : undefined);
+  const [filename, content, contentType] = [own("filename"), own("content"), own("contentType")];
   const name = checkFilename(filename, `${field}.filename`);
   let checked: CheckedContent;
   if (typeof content === "string") {
     checked = { kind: "base64", text: content, stripped: checkBase64(content, `${field}.content`) };
-  } else if (content instanceof Uint8Array) {
-    checked = { kind: "bytes", bytes: content };
+  } else if (content instanceof Uint8Array || Object.prototype.toString.call(content) === "[object Uint8Array]") {
+    // The tag check also accepts a Uint8Array from another realm (iframe, vm context).
+    checked = { kind: "bytes", bytes: content as Uint8Array };
   } else if (content instanceof ArrayBuffer) {
     checked = { kind: "bytes", bytes: new Uint8Array(content) };
   } else {
@@ -106,6 +108,16 @@ function attachment(value: unknown, i: number): CheckedAttachment {
   }
   const type = isAbsent(contentType) ? contentTypeFor(name) : checkContentType(contentType, `${field}.contentType`);
   return { filename: name, contentType: type, content: checked };
+}
+
+const MESSAGE_FIELDS = ["from", "to", "cc", "bcc", "replyTo", "subject", "text", "html", "importance", "attachments"] as const;
+
+function ownFields(message: MailMessage): MailMessage {
+  const copy = Object.create(null) as Record<string, unknown>;
+  for (const key of MESSAGE_FIELDS) {
+    if (Object.prototype.hasOwnProperty.call(message, key)) copy[key] = (message as unknown as Record<string, unknown>)[key];
+  }
+  return copy as unknown as MailMessage;
 }
 
 /**
@@ -120,6 +132,8 @@ export function checkMessage(message: MailMessage, defaultFrom?: string): Checke
   if (message === null || typeof message !== "object" || Array.isArray(message)) {
     throw new SmtpValidationError("message", "must be an object");
   }
+  // Only own properties count: a polluted Object.prototype must not add a recipient.
+  message = ownFields(message);
   const from = sender(message, defaultFrom);
   const to = addressList(message.to, "to");
   if (to.length === 0) throw new SmtpValidationError("to", "at least one recipient is required");

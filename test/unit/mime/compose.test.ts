@@ -385,6 +385,13 @@ describe("the composed message", () => {
     expect(first.length).toBe(composed.size);
   });
 
+  it("fails loudly if Uint8Array content is detached after composing", () => {
+    const bytes = new Uint8Array(1000);
+    const composed = composeMessage({ ...BASE, attachments: [{ filename: "a.bin", content: bytes }] }, { defaultFrom: "s@example.com" });
+    structuredClone(bytes.buffer, { transfer: [bytes.buffer] });
+    expect(() => collect(composed)).toThrow(/changed length/);
+  });
+
   it("has size equal to the bytes produced for many shapes", () => {
     const shapes = [
       { text: "" },
