@@ -161,13 +161,15 @@ class CloudflareSmtpSocket implements SmtpSocket {
   }
 
   private getReader(): ReadableStreamDefaultReader<Uint8Array> {
-    this.reader ??= this.sock.readable.getReader();
-    return this.reader;
+    const reader = this.reader ?? this.sock.readable.getReader();
+    this.reader = reader;
+    return reader;
   }
 
   private getWriter(): WritableStreamDefaultWriter<Uint8Array> {
-    this.writer ??= this.sock.writable.getWriter();
-    return this.writer;
+    const writer = this.writer ?? this.sock.writable.getWriter();
+    this.writer = writer;
+    return writer;
   }
 
   private ioError(err: unknown): SocketError {

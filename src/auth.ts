@@ -55,6 +55,7 @@ export async function authenticate(session: SmtpSession, auth: Credentials): Pro
     }));
   }
   const password = auth.password.reveal();
+  session.addSecrets(password, base64Utf8(password), plainToken(auth.username, password), base64Utf8(`${auth.username}\0${password}`));
   let reply: SmtpReply;
   if (mechanism === "PLAIN") {
     // RFC 4954 §4: the initial response saves a round trip.

@@ -127,11 +127,11 @@ export function unexpectedReply(command: string, reply: SmtpReply, phase: SmtpPh
 }
 
 /** The error for an AbortSignal that fired: a timeout reason gives ETIMEDOUT, anything else EABORT. */
-export function fromAbortReason(reason: unknown, phase: SmtpPhase): SmtpError {
+export function fromAbortReason(reason: unknown, phase: SmtpPhase, timeoutHint?: string): SmtpError {
   if (reason instanceof SmtpError) return reason;
   if (reason instanceof Error && reason.name === "TimeoutError") {
     return new SmtpTimeoutError(`${reason.message || "Operation timed out"} (during ${phase})`, {
-      code: "ETIMEDOUT", retryable: true, phase, cause: reason,
+      code: "ETIMEDOUT", retryable: true, phase, cause: reason, ...(timeoutHint ? { hint: timeoutHint } : {}),
     });
   }
   return new SmtpAbortError(`Operation aborted during ${phase}`, { code: "EABORT", retryable: false, phase, cause: reason });

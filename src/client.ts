@@ -58,6 +58,9 @@ export class SmtpSession {
   #rejectFailed!: (error: SmtpError) => void;
   readonly #failed: Promise<never>;
   #replies: Promise<unknown> = Promise.resolve();
+  // Replies the server owes: the greeting, then one per command written (RFC 5321 §4.2).
+  #awaiting = 1;
+  #secrets: string[] = [];
   #writes: Promise<unknown> = Promise.resolve();
   #justUpgraded = false;
   #closed = false;
@@ -144,7 +147,14 @@ export class SmtpSession {
   }
 
   #abortError(signal: AbortSignal): SmtpError {
-    return fromAbortReason(signal.reason, this.#phase);
+    return fromAbortReason(signal.reason, this.#phase, this.#greetingHint());
+  }
+
+  /** A greeting that never comes often means the port speaks implicit TLS. */
+  #greetingHint(): string | undefined {
+    return this.#phase === "greeting" && this.#options.encryption !== "tls"
+      ? `If port ${this.#options.port} uses implicit TLS, try encryption "tls"`
+      : undefined;
   }
 
   #context(): FailureContext {
@@ -169,11 +179,8 @@ export class SmtpSession {
   /** Runs `work` with a deadline; when it passes, the session fails with a timeout error. */
   async #deadline<T>(ms: number, what: string, work: () => Promise<T>): Promise<T> {
     const timer = setTimeout(() => {
-      const hint = this.#phase === "greeting" && this.#options.encryption !== "tls"
-        ? `If port ${this.#options.port} uses implicit TLS, try encryption "tls"`
-        : undefined;
       this.fail(new SmtpTimeoutError(`Timed out after ${ms} ms waiting for ${what}`, {
-        code: "ETIMEDOUT", retryable: true, phase: this.#phase, hint,
+        code: "ETIMEDOUT", retryable: true, phase: this.#phase, hint: this.#greetingHint(),
       }));
     }, ms);
     try {
@@ -292,6 +299,11 @@ export class SmtpSession {
           throw this.fail(this.#formatError(error));
         }
         if (reply) {
+          if (this.#secrets.length > 0) reply = this.#redact(reply);
+          this.#awaiting--;
+          // Bytes beyond every reply owed: a server that speaks out of turn would shift the
+          // pairing of replies to commands (or, after STARTTLS, an injection attack).
+          if (this.#awaiting <= 0 && this.#reader.buffered > 0) throw this.fail(this.#unsolicited());
           for (const [i, line] of reply.lines.entries()) {
             this.#log("server", `${reply.code}${i < reply.lines.length - 1 ? "-" : " "}${line}`);
           }
@@ -304,6 +316,27 @@ export class SmtpSession {
         this.#reader.push(chunk);
       }
     });
+  }
+
+  #unsolicited(): SmtpError {
+    const injection = this.#phase === "tls";
+    return new SmtpProtocolError(
+      injection
+        ? "Server sent unexpected data after agreeing to STARTTLS (possible injection attack)"
+        : "Server sent a reply that no command asked for",
+      { code: "EPROTOCOL", retryable: false, phase: this.#phase },
+    );
+  }
+
+  /** Hides secrets in what the server sent back (a server may echo the AUTH exchange). */
+  #redact(reply: SmtpReply): SmtpReply {
+    const lines = reply.lines.map((line) => this.#secrets.reduce((text, secret) => text.split(secret).join("[redacted]"), line));
+    return { ...reply, lines };
+  }
+
+  /** Registers forms of a secret that must never appear in logs or errors. */
+  addSecrets(...secrets: string[]): void {
+    for (const secret of secrets) if (secret.length >= 3) this.#secrets.push(secret);
   }
 
   #formatError(error: unknown): SmtpError {
@@ -323,8 +356,13 @@ export class SmtpSession {
     return toSmtpError(new SocketError("EOF", "connection closed by the server"), this.#context());
   }
 
-  /** Writes raw bytes within the command deadline. */
-  async write(bytes: Uint8Array, timeout: number = this.#options.timeouts.command): Promise<void> {
+  /**
+   * Writes raw bytes within the command deadline. `replies` is how many replies these bytes
+   * ask for; it is counted before the write so a fast reply is never taken as unsolicited.
+   */
+  async write(bytes: Uint8Array, replies = 0, timeout: number = this.#options.timeouts.command): Promise<void> {
+    if (this.#awaiting <= 0 && this.#reader.buffered > 0) throw this.fail(this.#unsolicited());
+    this.#awaiting += replies;
     const socket = this.#socket as SmtpSocket;
     await this.#deadline(timeout, "the server to accept data", () => socket.write(bytes));
     if (this.#failure) throw this.#failure;
@@ -338,13 +376,13 @@ export class SmtpSession {
   /** Writes several command lines in one write (PIPELINING, RFC 2920) without reading. */
   async writeCommands(lines: string[], logAs: string[] = lines): Promise<void> {
     for (const line of logAs) this.#log("client", line);
-    await this.write(commandBytes(...lines));
+    await this.write(commandBytes(...lines), lines.length);
   }
 
   /** Sends one command and reads its reply (after every reply already expected). */
   async command(line: string, options: CommandOptions = {}): Promise<SmtpReply> {
     this.#log("client", options.logAs ?? line);
-    await this.write(commandBytes(line));
+    await this.write(commandBytes(line), 1);
     const [reply] = await this.expect(1, options.timeout ?? this.#options.timeouts.command);
     return reply as SmtpReply;
   }
@@ -397,6 +435,7 @@ export class SmtpSession {
       try {
         this.#log("client", "QUIT");
         await this.#deadline(limit, "the reply to QUIT", async () => {
+          this.#awaiting++;
           await socket.write(commandBytes("QUIT"));
           await this.readReply(limit);
         });

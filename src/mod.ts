@@ -39,6 +39,7 @@ export {
   type TranscriptLine,
   type TransportOptions,
 } from "./options.ts";
+export { Secret } from "./secret.ts";
 export type { Address, Attachment, ComposedMessage, Envelope, Importance, MailMessage } from "./message.ts";
 export { composeMessage, type ComposeOptions } from "./mime/compose.ts";
 export {

@@ -19,8 +19,8 @@ export type AuthMethod = "login" | "plain";
 export interface AuthOptions {
   /** User name, usually the mailbox address. Also the default sender. */
   username: string;
-  /** Password or app password. Never appears in errors, logs or inspected objects. */
-  password: string;
+  /** Password or app password (or a {@link Secret} holding it). Never appears in errors, logs or inspected objects. */
+  password: string | Secret;
   /** SASL mechanism; `"login"` by default. */
   method?: AuthMethod;
 }
@@ -189,15 +189,17 @@ export function resolveOptions(options: TransportOptions): ResolvedOptions {
     if (!isPlainObject(options.auth)) throw new SmtpValidationError("auth", "must be an object");
     const username = checkString(options.auth.username, "auth.username");
     if (username === "") throw new SmtpValidationError("auth.username", "must not be empty");
-    if (typeof options.auth.password !== "string") {
+    const given = options.auth.password;
+    if (typeof given !== "string" && !(given instanceof Secret)) {
       throw new SmtpValidationError("auth.password", "must be a string");
     }
-    if (options.auth.password === "") throw new SmtpValidationError("auth.password", "must not be empty");
+    const password = given instanceof Secret ? given : new Secret(given);
+    if (password.reveal() === "") throw new SmtpValidationError("auth.password", "must not be empty");
     const method = options.auth.method ?? "login";
     if (!AUTH_METHODS.includes(method)) {
       throw new SmtpValidationError("auth.method", `must be "login" or "plain"`);
     }
-    auth = { username, password: new Secret(options.auth.password), method };
+    auth = { username, password, method };
   }
 
   const servername = options.servername === undefined ? host : checkString(options.servername, "servername");

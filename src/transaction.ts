@@ -7,7 +7,7 @@
  */
 
 import type { SmtpSession } from "./client.ts";
-import { indeterminate, serviceUnavailable } from "./classify.ts";
+import { indeterminate, serviceUnavailable, unexpectedReply } from "./classify.ts";
 import {
   SmtpEnvelopeError,
   SmtpMessageError,
@@ -148,7 +148,7 @@ export async function sendTransaction(
       checked = checkEnvelope(session, envelopeReplies, envelope);
     } catch (error) {
       // RFC 2920 §3.1: a 354 to the pipelined DATA after refusals gets an empty body.
-      if (dataReply?.code === 354) await session.write(commandBytes("."));
+      if (dataReply?.code === 354) await session.write(commandBytes("."), 1);
       if (dataReply?.code === 354) await session.expect(1, timeout);
       session.transactionState = "dirty";
       throw error;
@@ -164,6 +164,9 @@ export async function sendTransaction(
       return finish(session, message, final as SmtpReply, checked.accepted, checked.rejected, "BDAT");
     }
     dataReply ??= await session.command("DATA");
+    if (dataReply.code >= 200 && dataReply.code < 300) {
+      throw session.fail(unexpectedReply("DATA", dataReply, "data"));
+    }
     if (dataReply.code !== 354) {
       session.transactionState = "dirty";
       if (dataReply.code === 421) throw session.fail(serviceUnavailable("DATA", dataReply, "data"));
@@ -177,7 +180,9 @@ export async function sendTransaction(
     const [final] = await session.expect(1, session.options.timeouts.data, "the server to accept the message");
     return finish(session, message, final as SmtpReply, checked.accepted, checked.rejected, "(end of data)");
   } catch (error) {
-    if (ended && session.failure && error === session.failure) throw indeterminate(session.failure);
+    // Lost after the end marker with no reply from the server: the outcome is unknown.
+    const failure = session.failure;
+    if (ended && failure && error === failure && failure.replyCode === undefined) throw indeterminate(failure);
     throw error;
   } finally {
     unlock();
@@ -190,9 +195,9 @@ function checkEnvelope(
   replies: SmtpReply[],
   envelope: Envelope,
 ): { accepted: string[]; rejected: RecipientRejection[] } {
-  for (const reply of replies) {
-    if (reply.code === 421) throw session.fail(serviceUnavailable("MAIL FROM", reply, "envelope"));
-  }
+  replies.forEach((reply, i) => {
+    if (reply.code === 421) throw session.fail(serviceUnavailable(i === 0 ? "MAIL FROM" : "RCPT TO", reply, "envelope"));
+  });
   const [mailReply, ...rcptReplies] = replies;
   if (!mailReply || mailReply.code !== 250) throw senderError(mailReply as SmtpReply, envelope.from);
   const accepted: string[] = [];
@@ -243,6 +248,8 @@ async function writeMessage(
   logLines: string[] = [],
 ): Promise<void> {
   session.logClient(logLines);
+  // One reply per command line in `head` (BDAT included), or one for the final dot.
+  let replies = stuff ? 1 : logLines.length;
   const stuffer = stuff ? new DotStuffer() : undefined;
   let pending: Uint8Array[] = head ? [head] : [];
   let pendingBytes = head?.length ?? 0;
@@ -252,7 +259,9 @@ async function writeMessage(
     const bytes = pending.length === 1 ? (pending[0] as Uint8Array) : concat(pending, pendingBytes);
     pending = [];
     pendingBytes = 0;
-    await session.write(bytes);
+    const owed = replies;
+    replies = 0;
+    await session.write(bytes, owed);
   };
   for (const chunk of message.chunks()) {
     const out = stuffer ? stuffer.stuff(chunk) : chunk;

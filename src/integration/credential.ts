@@ -6,6 +6,7 @@
 
 import { SmtpValidationError } from "../errors.ts";
 import { checkPort, DEFAULT_PORTS, type AuthMethod, type Encryption, type TransportOptions } from "../options.ts";
+import { Secret } from "../secret.ts";
 import { isPlainObject, ownValue } from "./plain-object.ts";
 
 /** The SMTP credential as NINA stores it. */
@@ -89,6 +90,7 @@ export function parseCredential(input: unknown): { credential: ResolvedCredentia
   const authMethod = choice(input, "authMethod", ["login", "plain"] as const, CREDENTIAL_DEFAULTS.authMethod);
   return {
     credential: { host, port, encryption, username, authMethod },
-    transport: { host, port, encryption, auth: { username, password, method: authMethod } },
+    // The password travels as a Secret: logging or inspecting this result shows "[redacted]".
+    transport: { host, port, encryption, auth: { username, password: new Secret(password), method: authMethod } },
   };
 }

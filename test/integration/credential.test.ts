@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+import type { Secret } from "../../src/secret.ts";
 import { SmtpAuthError, SmtpValidationError, parseCredential, validateCredential } from "../../entries/node.ts";
 import { credentialFor, expectCode, expectNoSecret, PASSWORD, server, USER } from "./fixtures.ts";
 
@@ -68,7 +69,12 @@ describe("parseCredential: each field", () => {
   it("applies the defaults: starttls on 587, login", () => {
     const { credential, transport } = parseCredential({ ...BASE });
     expect(credential).toEqual({ host: BASE.host, port: 587, encryption: "starttls", username: BASE.username, authMethod: "login" });
-    expect(transport.auth).toEqual({ username: BASE.username, password: "app-password", method: "login" });
+    expect(transport.auth?.username).toBe(BASE.username);
+    expect(transport.auth?.method).toBe("login");
+    // The password travels wrapped: it reaches the wire, never a log.
+    const password = transport.auth?.password as Secret;
+    expect(password.reveal()).toBe("app-password");
+    expect(JSON.stringify(transport)).not.toContain("app-password");
   });
 
   it("defaults the port per encryption: 465 for tls, 25 for none", () => {
