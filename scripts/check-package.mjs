@@ -50,10 +50,16 @@ const tarball = readdirSync(out).find((f) => f.endsWith(".tgz"));
 if (tarball) {
   const path = join(out, tarball);
   check("publint on the tarball", bin("publint"), ["run", path, "--strict"]);
-  check("arethetypeswrong on the tarball", bin("attw"), [path, "--format", "ascii", "--profile", "node16"]);
+  check("arethetypeswrong: . ./node ./integration (ESM and CJS)", bin("attw"), [
+    path, "--format", "ascii", "--profile", "node16", "--entrypoints", ".", "./node", "./integration",
+  ]);
+  // The Bun, Deno and Workers entries are ESM only: those runtimes load ESM.
+  check("arethetypeswrong: ./bun ./deno ./cloudflare (ESM only)", bin("attw"), [
+    path, "--format", "ascii", "--profile", "esm-only", "--entrypoints", "./bun", "./deno", "./cloudflare",
+  ]);
 } else {
   console.log("FAIL no tarball to check");
-  failed += 2;
+  failed += 3;
 }
 
 check("jsr: deno publish --dry-run (no slow types)", bin("deno"), ["publish", "--dry-run", "--allow-dirty"]);
