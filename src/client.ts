@@ -52,7 +52,7 @@ export class SmtpSession {
   readonly #options: ResolvedOptions;
   readonly #connector: Connector;
   #socket?: SmtpSocket;
-  #reader = new ReplyReader();
+  #reader: ReplyReader;
   #phase: SmtpPhase = "connect";
   #failure?: SmtpError;
   #rejectFailed!: (error: SmtpError) => void;
@@ -68,6 +68,7 @@ export class SmtpSession {
   private constructor(options: ResolvedOptions, connector: Connector) {
     this.#options = options;
     this.#connector = connector;
+    this.#reader = this.#newReader();
     this.#failed = new Promise<never>((_, reject) => {
       this.#rejectFailed = reject;
     });
@@ -139,6 +140,11 @@ export class SmtpSession {
     } finally {
       signal?.removeEventListener("abort", onAbort);
     }
+  }
+
+  #newReader(): ReplyReader {
+    const { maxReplyLineLength, maxReplyLines } = this.#options.limits;
+    return new ReplyReader({ maxLineLength: maxReplyLineLength, maxLines: maxReplyLines });
   }
 
   /** Runs session work under the caller's signal (used by transactions). */
@@ -271,7 +277,7 @@ export class SmtpSession {
     const plain = this.#socket as SmtpSocket;
     const tlsParams = { servername: o.servername, ...(o.ca ? { ca: o.ca } : {}), ...(signal ? { signal } : {}) };
     this.#socket = await this.#deadline(o.timeouts.connect, "the TLS handshake", () => plain.startTls(tlsParams));
-    this.#reader = new ReplyReader();
+    this.#reader = this.#newReader();
     this.capabilities = new Capabilities("", new Map());
     this.#justUpgraded = true;
     await this.#hello();

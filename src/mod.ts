@@ -40,6 +40,7 @@ export {
   type TransportOptions,
 } from "./options.ts";
 export { Secret } from "./secret.ts";
+export { DEFAULT_LIMITS, type Limits } from "./limits.ts";
 export type { Address, Attachment, ComposedMessage, Envelope, Importance, MailMessage } from "./message.ts";
 export { composeMessage, type ComposeOptions } from "./mime/compose.ts";
 export {

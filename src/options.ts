@@ -6,6 +6,7 @@
  */
 
 import { SmtpValidationError } from "./errors.ts";
+import { resolveLimits, type Limits } from "./limits.ts";
 import { Secret } from "./secret.ts";
 import type { Connector } from "./socket.ts";
 
@@ -79,6 +80,8 @@ export interface TransportOptions {
   idleTimeout?: number;
   /** Messages in flight at once on one connection when the server offers PIPELINING. Default 8. */
   maxPipelinedMessages?: number;
+  /** Caps on recipients, attachments and server replies (see {@link Limits}). */
+  limits?: Limits;
   /** Opens sockets; picked for the runtime by the package entry when omitted. */
   connector?: Connector;
 }
@@ -111,6 +114,8 @@ export interface ResolvedOptions {
   idleTimeout: number;
   /** See {@link TransportOptions.maxPipelinedMessages}. */
   maxPipelinedMessages: number;
+  /** See {@link TransportOptions.limits}. */
+  limits: Required<Limits>;
 }
 
 /** Default deadlines. */
@@ -237,6 +242,7 @@ export function resolveOptions(options: TransportOptions): ResolvedOptions {
     maxMessagesPerConnection: count(options.maxMessagesPerConnection, "maxMessagesPerConnection", 100, 1),
     idleTimeout: count(options.idleTimeout, "idleTimeout", 0, 0),
     maxPipelinedMessages: count(options.maxPipelinedMessages, "maxPipelinedMessages", 8, 1),
+    limits: resolveLimits(options.limits),
   };
   if (auth) resolved.auth = auth;
   if (ca) resolved.ca = ca;

@@ -11,6 +11,7 @@ import type { ComposedMessage, MailMessage } from "./message.ts";
 import { composeMessage } from "./mime/compose.ts";
 import { resolveOptions, type AuthMethod, type Encryption, type ResolvedOptions, type TransportOptions } from "./options.ts";
 import type { Connector, TlsInfo } from "./socket.ts";
+import { checkMessageLimits } from "./limits.ts";
 import { SessionPool } from "./pool.ts";
 import { sendTransaction, type SendProgress, type SendReceipt } from "./transaction.ts";
 
@@ -112,6 +113,7 @@ class SmtpTransport implements Transport {
 
   async send(message: MailMessage, options: SendOptions = {}): Promise<SendReceipt> {
     if (this.#closed) throw closedError();
+    checkMessageLimits(message, this.#options.limits);
     const composed = composeMessage(message, this.#options.auth ? { defaultFrom: this.#options.auth.username } : {});
     if (options.onProgress !== undefined && typeof options.onProgress !== "function") {
       throw new SmtpValidationError("onProgress", "must be a function");
