@@ -86,6 +86,9 @@ else
   say "dovecot instance was not running"
 fi
 
+# The env file means "the rig is up": npm test runs the interop suite only while it exists.
+if ((status == 0)); then rm -f -- "$STATE/interop.env" "$STATE/interop.json"; fi
+
 if ((PURGE)); then
   if ((status == 0)); then
     # Only a directory carrying the marker written by postfix-up.sh.
