@@ -13,18 +13,90 @@ import type { Connector } from "./socket.ts";
 /** Connection security, as the NINA credential names it. */
 export type Encryption = "starttls" | "tls" | "none";
 
-/** SASL mechanisms the client can use. */
-export type AuthMethod = "login" | "plain";
+/**
+ * SASL mechanism to authenticate with. `"login"`, `"plain"` and `"cram-md5"` take a
+ * password; `"xoauth2"` and `"oauthbearer"` take an OAuth2 access token; `"auto"` picks the
+ * strongest one the server offers for the credential given (password: CRAM-MD5, then
+ * PLAIN, then LOGIN; token: OAUTHBEARER, then XOAUTH2).
+ */
+export type AuthMethod = "login" | "plain" | "cram-md5" | "xoauth2" | "oauthbearer" | "auto";
 
-/** Credentials for SMTP AUTH. */
+/** The mechanisms that take a password. */
+export type PasswordAuthMethod = "login" | "plain" | "cram-md5";
+
+/** The mechanisms that take an OAuth2 access token. */
+export type TokenAuthMethod = "xoauth2" | "oauthbearer";
+
+/** What a {@link TokenProvider} is told when it is asked for an access token. */
+export interface TokenContext {
+  /** The account the token is for ({@link AuthOptions.username}). */
+  username: string;
+  /** The SMTP server's host name. */
+  host: string;
+  /**
+   * False on the first request of a connection (a cached, unexpired token will do); true
+   * when the server has just refused the previous token, so a fresh one is needed.
+   */
+  refresh: boolean;
+}
+
+/**
+ * Returns an OAuth2 access token for SMTP. Called when a connection authenticates, and once
+ * more with `refresh: true` if the server refuses the token (it has usually expired).
+ */
+export type TokenProvider = (context: TokenContext) => string | Promise<string>;
+
+/**
+ * Credentials for SMTP AUTH: a password, or an OAuth2 access token (`accessToken`, or a
+ * `tokenProvider` that can refresh it), never both.
+ */
 export interface AuthOptions {
   /** User name, usually the mailbox address. Also the default sender. */
   username: string;
-  /** Password or app password (or a {@link Secret} holding it). Never appears in errors, logs or inspected objects. */
-  password: string | Secret;
-  /** SASL mechanism; `"login"` by default. */
+  /**
+   * Password or app password (or a {@link Secret} holding it), for `"login"`, `"plain"`,
+   * `"cram-md5"` and `"auto"`. Never appears in errors, logs or inspected objects.
+   */
+  password?: string | Secret;
+  /**
+   * SASL mechanism; `"login"` by default with a password, `"auto"` with an access token or
+   * token provider.
+   */
   method?: AuthMethod;
+  /**
+   * An OAuth2 access token (or a {@link Secret} holding it), for `"xoauth2"`,
+   * `"oauthbearer"` and `"auto"`. Redacted like a password. It cannot be refreshed: when it
+   * expires, AUTH fails; use {@link AuthOptions.tokenProvider} to refresh automatically.
+   */
+  accessToken?: string | Secret;
+  /** Returns an access token, and a fresh one when asked to refresh; instead of `accessToken`. */
+  tokenProvider?: TokenProvider;
 }
+
+/** Resolved credentials: a password, or an OAuth2 bearer token (fixed or from a provider). */
+export type ResolvedAuth =
+  | {
+    /** Password authentication. */
+    kind: "password";
+    /** See {@link AuthOptions.username}. */
+    username: string;
+    /** See {@link AuthOptions.password}. */
+    password: Secret;
+    /** See {@link AuthOptions.method}. */
+    method: PasswordAuthMethod | "auto";
+  }
+  | {
+    /** OAuth2 bearer-token authentication. */
+    kind: "token";
+    /** See {@link AuthOptions.username}. */
+    username: string;
+    /** See {@link AuthOptions.accessToken}; absent when a provider is given. */
+    accessToken?: Secret;
+    /** See {@link AuthOptions.tokenProvider}; absent when a fixed token is given. */
+    tokenProvider?: TokenProvider;
+    /** See {@link AuthOptions.method}. */
+    method: TokenAuthMethod | "auto";
+  };
 
 /** Deadlines in milliseconds. */
 export interface Timeouts {
@@ -78,7 +150,7 @@ export interface TransportOptions {
    * `close()` when done, or the open socket keeps the process alive until the timeout.
    */
   idleTimeout?: number;
-  /** Messages in flight at once on one connection when the server offers PIPELINING. Default 8. */
+  /** Messages in flight at once on one connection when the server offers PIPELINING. Default 32. */
   maxPipelinedMessages?: number;
   /** Caps on recipients, attachments and server replies (see {@link Limits}). */
   limits?: Limits;
@@ -95,7 +167,7 @@ export interface ResolvedOptions {
   /** See {@link TransportOptions.encryption}. */
   encryption: Encryption;
   /** See {@link TransportOptions.auth}. */
-  auth?: { username: string; password: Secret; method: AuthMethod };
+  auth?: ResolvedAuth;
   /** See {@link TransportOptions.servername}. */
   servername: string;
   /** See {@link TransportOptions.ca}. */
@@ -135,7 +207,12 @@ export const DEFAULT_PORTS: Readonly<Record<Encryption, number>> = Object.freeze
 });
 
 const ENCRYPTIONS: readonly string[] = ["starttls", "tls", "none"];
-const AUTH_METHODS: readonly string[] = ["login", "plain"];
+const PASSWORD_METHODS: readonly string[] = ["login", "plain", "cram-md5"];
+const TOKEN_METHODS: readonly string[] = ["xoauth2", "oauthbearer"];
+const AUTH_METHODS: readonly string[] = [...PASSWORD_METHODS, ...TOKEN_METHODS, "auto"];
+// RFC 6750 §2.1 b64token, generously: a bearer token never holds spaces or control bytes,
+// and 0x01 would end an XOAUTH2 or OAUTHBEARER field early.
+const BEARER_TOKEN_PATTERN = /^[\x21-\x7e]+$/;
 // RFC 1123 host name or an IPv4 / bracket-less IPv6 literal; nothing that could reach a command.
 const HOST_PATTERN = /^(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*\.?$|^[0-9A-Fa-f:.]+$/;
 // An EHLO argument: a domain or an address literal (RFC 5321 §4.1.3).
@@ -176,6 +253,74 @@ export function checkPort(value: unknown, field = "port"): number {
   return value;
 }
 
+function resolvePassword(given: unknown): Secret {
+  if (given === undefined) throw new SmtpValidationError("auth.password", "is required");
+  if (typeof given !== "string" && !(given instanceof Secret)) {
+    throw new SmtpValidationError("auth.password", "must be a string");
+  }
+  const password = given instanceof Secret ? given : new Secret(given);
+  if (password.reveal() === "") throw new SmtpValidationError("auth.password", "must not be empty");
+  return password;
+}
+
+function resolveToken(given: unknown): Secret {
+  if (typeof given !== "string" && !(given instanceof Secret)) {
+    throw new SmtpValidationError("auth.accessToken", "must be a string");
+  }
+  const token = given instanceof Secret ? given : new Secret(given);
+  if (token.reveal() === "") throw new SmtpValidationError("auth.accessToken", "must not be empty");
+  if (!isBearerToken(token.reveal())) {
+    throw new SmtpValidationError("auth.accessToken", "must be a bearer token (no spaces or control characters)");
+  }
+  return token;
+}
+
+/** Validates {@link AuthOptions}: a password or a token, and a method that fits it. */
+function resolveAuth(input: unknown): ResolvedAuth {
+  if (!isPlainObject(input)) throw new SmtpValidationError("auth", "must be an object");
+  const username = checkString(input.username, "auth.username");
+  if (username === "") throw new SmtpValidationError("auth.username", "must not be empty");
+  const given = input.method;
+  if (given !== undefined && (typeof given !== "string" || !AUTH_METHODS.includes(given))) {
+    throw new SmtpValidationError("auth.method", `must be one of ${AUTH_METHODS.map((m) => `"${m}"`).join(", ")}`);
+  }
+  const { accessToken, tokenProvider } = input;
+  if (accessToken !== undefined && tokenProvider !== undefined) {
+    throw new SmtpValidationError("auth.tokenProvider", "must not be given together with auth.accessToken (give one of them)");
+  }
+  if (tokenProvider !== undefined && typeof tokenProvider !== "function") {
+    throw new SmtpValidationError("auth.tokenProvider", "must be a function");
+  }
+  const usesToken = accessToken !== undefined || tokenProvider !== undefined;
+  if (!usesToken) {
+    const method = (given ?? "login") as AuthMethod;
+    if (TOKEN_METHODS.includes(method)) {
+      throw new SmtpValidationError("auth.accessToken", `is required for auth method "${method}" (or give auth.tokenProvider)`);
+    }
+    return { kind: "password", username, password: resolvePassword(input.password), method: method as PasswordAuthMethod | "auto" };
+  }
+  const method = (given ?? "auto") as AuthMethod;
+  if (PASSWORD_METHODS.includes(method)) {
+    throw new SmtpValidationError("auth.password", `is required for auth method "${method}"; an access token needs "xoauth2", "oauthbearer" or "auto"`);
+  }
+  if (input.password !== undefined) {
+    throw new SmtpValidationError("auth.password", "must not be given together with an access token or token provider");
+  }
+  // The token methods put the user name into 0x01-separated fields.
+  if (/[\x00-\x1f\x7f]/.test(username)) {
+    throw new SmtpValidationError("auth.username", "must not contain control characters");
+  }
+  const auth: ResolvedAuth = { kind: "token", username, method: method as TokenAuthMethod | "auto" };
+  if (accessToken !== undefined) auth.accessToken = resolveToken(accessToken);
+  else auth.tokenProvider = tokenProvider as TokenProvider;
+  return auth;
+}
+
+/** True when `token` can be sent as an OAuth2 bearer token (printable ASCII, no spaces). */
+export function isBearerToken(token: string): boolean {
+  return BEARER_TOKEN_PATTERN.test(token);
+}
+
 /** Validates caller options and fills in defaults; throws {@link SmtpValidationError} naming the field. */
 export function resolveOptions(options: TransportOptions): ResolvedOptions {
   if (!isPlainObject(options)) throw new SmtpValidationError("options", "must be an object");
@@ -189,23 +334,7 @@ export function resolveOptions(options: TransportOptions): ResolvedOptions {
   }
   const port = options.port === undefined ? DEFAULT_PORTS[encryption] : checkPort(options.port);
 
-  let auth: ResolvedOptions["auth"];
-  if (options.auth !== undefined) {
-    if (!isPlainObject(options.auth)) throw new SmtpValidationError("auth", "must be an object");
-    const username = checkString(options.auth.username, "auth.username");
-    if (username === "") throw new SmtpValidationError("auth.username", "must not be empty");
-    const given = options.auth.password;
-    if (typeof given !== "string" && !(given instanceof Secret)) {
-      throw new SmtpValidationError("auth.password", "must be a string");
-    }
-    const password = given instanceof Secret ? given : new Secret(given);
-    if (password.reveal() === "") throw new SmtpValidationError("auth.password", "must not be empty");
-    const method = options.auth.method ?? "login";
-    if (!AUTH_METHODS.includes(method)) {
-      throw new SmtpValidationError("auth.method", `must be "login" or "plain"`);
-    }
-    auth = { username, password, method };
-  }
+  const auth = options.auth === undefined ? undefined : resolveAuth(options.auth);
 
   const servername = options.servername === undefined ? host : checkString(options.servername, "servername");
   let ca: string[] | undefined;
@@ -241,7 +370,7 @@ export function resolveOptions(options: TransportOptions): ResolvedOptions {
     maxConnections: count(options.maxConnections, "maxConnections", 1, 1),
     maxMessagesPerConnection: count(options.maxMessagesPerConnection, "maxMessagesPerConnection", 100, 1),
     idleTimeout: count(options.idleTimeout, "idleTimeout", 0, 0),
-    maxPipelinedMessages: count(options.maxPipelinedMessages, "maxPipelinedMessages", 8, 1),
+    maxPipelinedMessages: count(options.maxPipelinedMessages, "maxPipelinedMessages", 32, 1),
     limits: resolveLimits(options.limits),
   };
   if (auth) resolved.auth = auth;

@@ -18,6 +18,7 @@ export interface Lease {
 }
 
 interface Slot extends Lease {
+  capacity?: number;
   inFlight: number;
   started: number;
   idleTimer?: ReturnType<typeof setTimeout>;
@@ -30,6 +31,7 @@ export class SessionPool {
   readonly #slots = new Set<Slot>();
   readonly #wakers = new Set<() => void>();
   #opening = 0;
+  readonly #quitting = new Set<Promise<void>>();
 
   /** @param options resolved transport options; @param connector opens sockets */
   constructor(options: ResolvedOptions, connector: Connector) {
@@ -38,13 +40,17 @@ export class SessionPool {
   }
 
   #capacity(slot: Slot): number {
-    return slot.session.capabilities.has("PIPELINING") ? this.#options.maxPipelinedMessages : 1;
+    slot.capacity ??= slot.session.capabilities.has("PIPELINING") ? this.#options.maxPipelinedMessages : 1;
+    return slot.capacity;
   }
 
   /** A session with room for one more transaction; opens one when allowed, else waits. */
   async acquire(signal?: AbortSignal): Promise<Lease> {
     for (;;) {
-      if (signal?.aborted) throw fromAbortReason(signal.reason, "connect");
+      if (signal?.aborted) {
+        this.#wake(); // pass on any room this waiter was woken for
+        throw fromAbortReason(signal.reason, "connect");
+      }
       for (const slot of this.#slots) {
         if (!slot.session.usable) continue;
         if (slot.inFlight < this.#capacity(slot) && slot.started < this.#options.maxMessagesPerConnection) {
@@ -63,7 +69,7 @@ export class SessionPool {
           return slot;
         } finally {
           this.#opening--;
-          this.#wake();
+          this.#wake(true);
         }
       }
       await this.#waitForRoom(signal);
@@ -85,14 +91,17 @@ export class SessionPool {
     });
   }
 
-  #wake(): void {
-    const wakers = [...this.#wakers];
-    this.#wakers.clear();
-    for (const wake of wakers) wake();
+  /** Wakes one waiting send (a release frees room for one), or all of them when `all`. */
+  #wake(all = false): void {
+    for (const wake of this.#wakers) {
+      this.#wakers.delete(wake);
+      wake();
+      if (!all) return;
+    }
   }
 
-  /** Gives a lease back; closes its session when it is spent, broken or idle. */
-  async release(lease: Lease): Promise<void> {
+  /** Gives a lease back; closes its session (in the background) when it is spent, broken or idle. */
+  release(lease: Lease): void {
     const slot = lease as Slot;
     slot.inFlight--;
     const spent = slot.started >= this.#options.maxMessagesPerConnection;
@@ -102,25 +111,38 @@ export class SessionPool {
     } else if (slot.inFlight === 0 && this.#wakers.size === 0) {
       if (this.#options.idleTimeout > 0) {
         slot.idleTimer = setTimeout(() => {
-          if (slot.inFlight === 0 && this.#slots.delete(slot)) void slot.session.quit();
+          if (slot.inFlight === 0 && this.#slots.delete(slot)) this.#quit(slot);
         }, this.#options.idleTimeout);
       } else {
         closing = true;
       }
     }
-    if (closing && slot.inFlight === 0) this.#slots.delete(slot);
-    this.#wake();
-    if (closing && slot.inFlight === 0) await slot.session.quit();
+    if (!slot.session.usable) this.#wake(true);
+    else this.#wake();
+    if (closing && slot.inFlight === 0) {
+      this.#slots.delete(slot);
+      this.#quit(slot);
+    }
+  }
+
+  // QUIT goes on in the background: the caller already has its answer. close() waits for it.
+  #quit(slot: Slot): void {
+    const quitting = slot.session.quit();
+    this.#quitting.add(quitting);
+    void quitting.finally(() => this.#quitting.delete(quitting));
   }
 
   /** Closes every session (QUIT); sends still in flight finish first or fail. */
   async close(): Promise<void> {
     const slots = [...this.#slots];
     this.#slots.clear();
-    this.#wake();
-    await Promise.all(slots.map((slot) => {
-      clearTimeout(slot.idleTimer);
-      return slot.session.quit();
-    }));
+    this.#wake(true);
+    await Promise.all([
+      ...slots.map((slot) => {
+        clearTimeout(slot.idleTimer);
+        return slot.session.quit();
+      }),
+      ...this.#quitting,
+    ]);
   }
 }

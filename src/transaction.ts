@@ -1,7 +1,9 @@
 /**
  * One mail transaction (RFC 5321 §3.3): MAIL FROM, RCPT TO for each recipient, DATA and
  * the dot-stuffed body. With PIPELINING (RFC 2920) the envelope and DATA go out in one
- * write and the replies are matched in order.
+ * write and the replies are matched in order. The MAIL FROM and RCPT TO parameters follow
+ * the message and the server's extensions: SIZE, SMTPUTF8 and BODY=8BITMIME for UTF-8
+ * addresses (RFC 6531, RFC 6152), and the DSN request (RFC 3461).
  *
  * @module
  */
@@ -15,8 +17,10 @@ import {
   type RecipientRejection,
   type SmtpErrorCode,
 } from "./errors.ts";
+import { orcptValue } from "./dsn.ts";
 import type { ComposedMessage, Envelope } from "./message.ts";
-import { commandBytes, mailCommand, rcptCommand } from "./protocol/commands.ts";
+import type { Capabilities } from "./protocol/capabilities.ts";
+import { commandBytes, mailCommand, rcptCommand, type MailParams, type RcptParams } from "./protocol/commands.ts";
 import { DotStuffer } from "./protocol/dot-stuffer.ts";
 import { replyInfo, replyText, type SmtpReply } from "./protocol/reply.ts";
 
@@ -32,6 +36,12 @@ export interface SendReceipt {
   response: string;
   /** The envelope used. */
   envelope: Envelope;
+  /**
+   * Present only when the message asked for delivery status notifications: true when they
+   * were requested from the server, false when the server does not offer DSN and the
+   * message went without them.
+   */
+  dsn?: boolean;
 }
 
 /** Progress of the message body, in octets of the composed message. */
@@ -78,6 +88,68 @@ interface Plan {
   chunking: boolean;
 }
 
+/** The MAIL FROM and RCPT TO lines for `message` on a server with `caps`. */
+interface EnvelopeCommands {
+  mail: string;
+  rcpts: string[];
+  /** Whether the DSN request went into the commands (undefined: none was made). */
+  dsn?: boolean;
+}
+
+function listAddresses(addresses: readonly string[]): string {
+  const shown = addresses.slice(0, 3).map((a) => `<${a}>`).join(", ");
+  return addresses.length > 3 ? `${shown} and ${addresses.length - 3} more` : shown;
+}
+
+/**
+ * Builds the envelope commands, or refuses before anything is sent when the message
+ * needs an extension the server lacks: SMTPUTF8 for a non-ASCII local part (RFC 6531
+ * §3.4), 8BITMIME for 8-bit content otherwise (RFC 6152 §3).
+ *
+ * @throws {SmtpEnvelopeError} ESMTPUTF8, naming the addresses
+ * @throws {SmtpMessageError} EMESSAGE for 8-bit content without 8BITMIME
+ */
+function envelopeCommands(message: ComposedMessage, caps: Capabilities): EnvelopeCommands {
+  const { envelope } = message;
+  const utf8 = message.utf8Addresses ?? [];
+  const smtpUtf8 = utf8.length > 0;
+  if (smtpUtf8 && !caps.has("SMTPUTF8")) {
+    const plural = utf8.length > 1;
+    throw new SmtpEnvelopeError(
+      `The server does not offer SMTPUTF8, which ${plural ? "the addresses" : "the address"} ${listAddresses(utf8)} with a non-ASCII local part ${plural ? "need" : "needs"}`,
+      {
+        code: "ESMTPUTF8", retryable: false, phase: "envelope",
+        hint: "Use an ASCII local part (a non-ASCII domain alone is fine: it is sent as an A-label), or a server that supports SMTPUTF8 (RFC 6531)",
+      },
+    );
+  }
+  // SMTPUTF8 itself allows UTF-8 headers (RFC 6531 §3.4); 8BITMIME is declared whenever the
+  // bytes are 8-bit and the server offers it, and required when SMTPUTF8 is not in use.
+  const eightBit = message.eightBit === true;
+  if (eightBit && !smtpUtf8 && !caps.has("8BITMIME")) {
+    throw new SmtpMessageError("The message has 8-bit content and the server does not offer 8BITMIME", {
+      code: "EMESSAGE", retryable: false, phase: "envelope",
+      hint: "Send it through a server that supports 8BITMIME (RFC 6152)",
+    });
+  }
+  const dsn = message.dsn && caps.has("DSN") ? message.dsn : undefined;
+  const mailParams: MailParams = {};
+  if (caps.has("SIZE")) mailParams.size = message.size;
+  if (eightBit && caps.has("8BITMIME")) mailParams.body = "8BITMIME";
+  if (smtpUtf8) mailParams.smtpUtf8 = true;
+  if (dsn?.ret) mailParams.ret = dsn.ret;
+  if (dsn?.envid) mailParams.envid = dsn.envid;
+  const rcpts = envelope.to.map((address) => {
+    const params: RcptParams = {};
+    if (dsn?.notify) params.notify = dsn.notify;
+    if (dsn?.orcpt) params.orcpt = orcptValue(address);
+    return rcptCommand(address, params);
+  });
+  const commands: EnvelopeCommands = { mail: mailCommand(envelope.from, mailParams), rcpts };
+  if (message.dsn) commands.dsn = dsn !== undefined;
+  return commands;
+}
+
 /**
  * Sends one composed message on an open session. Several transactions may run on one
  * session at once: each holds the write side only while its own bytes go out, and reads
@@ -100,8 +172,7 @@ export async function sendTransaction(
     });
   }
   const plan: Plan = { pipelining: caps.has("PIPELINING"), chunking: caps.has("CHUNKING") };
-  const mail = mailCommand(envelope.from, caps.has("SIZE") ? { size: message.size } : {});
-  const rcpts = envelope.to.map(rcptCommand);
+  const { mail, rcpts, dsn } = envelopeCommands(message, caps);
   const timeout = session.options.timeouts.command;
 
   const unlock = await session.lockWrites();
@@ -123,7 +194,7 @@ export async function sendTransaction(
       replies = await session.expect(envelopeLines.length + 1, session.options.timeouts.data, "the server to accept the message");
       const envelopeReplies = replies.slice(prefix.length, envelopeLines.length);
       const { accepted, rejected } = checkEnvelope(session, envelopeReplies, envelope);
-      return finish(session, message, replies[replies.length - 1] as SmtpReply, accepted, rejected, "BDAT");
+      return finish(session, message, replies[replies.length - 1] as SmtpReply, accepted, rejected, "BDAT", dsn);
     }
     let envelopeReplies: SmtpReply[];
     let dataReply: SmtpReply | undefined;
@@ -161,7 +232,7 @@ export async function sendTransaction(
       session.transactionState = "clean";
       unlock();
       const [final] = await session.expect(1, session.options.timeouts.data, "the server to accept the message");
-      return finish(session, message, final as SmtpReply, checked.accepted, checked.rejected, "BDAT");
+      return finish(session, message, final as SmtpReply, checked.accepted, checked.rejected, "BDAT", dsn);
     }
     dataReply ??= await session.command("DATA");
     if (dataReply.code >= 200 && dataReply.code < 300) {
@@ -178,7 +249,7 @@ export async function sendTransaction(
     session.transactionState = "clean";
     unlock();
     const [final] = await session.expect(1, session.options.timeouts.data, "the server to accept the message");
-    return finish(session, message, final as SmtpReply, checked.accepted, checked.rejected, "(end of data)");
+    return finish(session, message, final as SmtpReply, checked.accepted, checked.rejected, "(end of data)", dsn);
   } catch (error) {
     // Lost after the end marker with no reply from the server: the outcome is unknown.
     const failure = session.failure;
@@ -229,10 +300,13 @@ function finish(
   accepted: string[],
   rejected: RecipientRejection[],
   command: string,
+  dsn: boolean | undefined,
 ): SendReceipt {
   if (final.code === 421) throw session.fail(serviceUnavailable(command, final, "data"));
   if (final.code !== 250) throw messageError(command, final, "data");
-  return { messageId: message.messageId, accepted, rejected, response: replyText(final), envelope: message.envelope };
+  const receipt: SendReceipt = { messageId: message.messageId, accepted, rejected, response: replyText(final), envelope: message.envelope };
+  if (dsn !== undefined) receipt.dsn = dsn;
+  return receipt;
 }
 
 /**
@@ -262,16 +336,16 @@ async function writeMessage(
     const owed = replies;
     replies = 0;
     await session.write(bytes, owed);
+    onProgress?.({ written, total: message.size });
   };
   for (const chunk of message.chunks()) {
     const out = stuffer ? stuffer.stuff(chunk) : chunk;
+    // A big chunk goes out on its own rather than being copied into a joined buffer.
+    if (pendingBytes > 0 && pendingBytes + out.length > COALESCE) await flush();
     pending.push(out);
     pendingBytes += out.length;
     written += chunk.length;
-    if (pendingBytes >= COALESCE) {
-      await flush();
-      onProgress?.({ written, total: message.size });
-    }
+    if (pendingBytes >= COALESCE) await flush();
   }
   if (stuffer) {
     const end = stuffer.terminator();
@@ -279,7 +353,6 @@ async function writeMessage(
     pendingBytes += end.length;
   }
   await flush();
-  onProgress?.({ written, total: message.size });
 }
 
 function concat(parts: Uint8Array[], total: number): Uint8Array {

@@ -8,7 +8,9 @@
 import { SmtpSession } from "./client.ts";
 import { SmtpAbortError, type SmtpError, SmtpValidationError } from "./errors.ts";
 import type { ComposedMessage, MailMessage } from "./message.ts";
-import { composeMessage } from "./mime/compose.ts";
+import { DkimSigner } from "./dkim/sign.ts";
+import type { DkimOptions } from "./dkim/options.ts";
+import { prepareMessage } from "./mime/build.ts";
 import { resolveOptions, type AuthMethod, type Encryption, type ResolvedOptions, type TransportOptions } from "./options.ts";
 import type { Connector, TlsInfo } from "./socket.ts";
 import { checkMessageLimits } from "./limits.ts";
@@ -71,6 +73,8 @@ export interface Transport {
 
 /** Options of {@link createTransport} in the core, where the connector must be given. */
 export interface CoreTransportOptions extends TransportOptions {
+  /** DKIM-sign every message (RFC 6376); validated here, the PEM key imported on first send. */
+  dkim?: DkimOptions;
   /** Opens sockets for the current runtime. */
   connector: Connector;
 }
@@ -105,7 +109,10 @@ class SmtpTransport implements Transport {
   readonly #active = new Set<Promise<unknown>>();
   #closed = false;
 
-  constructor(options: ResolvedOptions, connector: Connector) {
+  readonly #dkim: DkimSigner | undefined;
+
+  constructor(options: ResolvedOptions, connector: Connector, dkim?: DkimSigner) {
+    this.#dkim = dkim;
     this.#options = options;
     this.#connector = connector;
     this.#pool = new SessionPool(options, connector);
@@ -114,7 +121,9 @@ class SmtpTransport implements Transport {
   async send(message: MailMessage, options: SendOptions = {}): Promise<SendReceipt> {
     if (this.#closed) throw closedError();
     checkMessageLimits(message, this.#options.limits);
-    const composed = composeMessage(message, this.#options.auth ? { defaultFrom: this.#options.auth.username } : {});
+    const defaults = this.#options.auth ? { defaultFrom: this.#options.auth.username } : {};
+    // Composed (and signed, with dkim) before any connection: bad input fails here.
+    const composed = await prepareMessage(message, defaults, this.#dkim);
     if (options.onProgress !== undefined && typeof options.onProgress !== "function") {
       throw new SmtpValidationError("onProgress", "must be a function");
     }
@@ -138,7 +147,7 @@ class SmtpTransport implements Transport {
     try {
       return await lease.session.run(signal, () => sendTransaction(lease.session, composed, onProgress));
     } finally {
-      await this.#pool.release(lease);
+      this.#pool.release(lease);
     }
   }
 
@@ -206,5 +215,7 @@ export function createTransport(options: CoreTransportOptions): Transport {
   if (!connector || typeof connector.connect !== "function") {
     throw new SmtpValidationError("connector", "must be a connector (import createTransport from a runtime entry such as @nina/smtp/node)");
   }
-  return new SmtpTransport(resolveOptions(options), connector);
+  const resolved = resolveOptions(options);
+  const dkim = (options as { dkim?: unknown }).dkim;
+  return new SmtpTransport(resolved, connector, dkim === undefined ? undefined : new DkimSigner(dkim as DkimOptions));
 }

@@ -305,7 +305,9 @@ describe("the connection lost during DATA", () => {
 describe("EHLO refused", () => {
   it("502 to EHLO: falls back to HELO and delivers", async () => {
     const server = await serve({ behaviour: "ehlo-502" });
-    const receipt = await transport(server).send(MESSAGE);
+    const smtp = transport(server);
+    const receipt = await smtp.send(MESSAGE);
+    await smtp.close(); // QUIT goes out in the background; close() waits for it
     sends.push({ server, delivered: true });
     expect(receipt.accepted).toEqual(["rcpt@example.com"]);
     expect(server.lines.map((l) => l.line.split(/[ :]/)[0])).toEqual(["EHLO", "HELO", "MAIL", "RCPT", "DATA", "QUIT"]);
