@@ -5,9 +5,15 @@
  */
 
 import { SmtpValidationError } from "../errors.ts";
-import { checkPort, DEFAULT_PORTS, type AuthMethod, type Encryption, type TransportOptions } from "../options.ts";
+import { checkPort, DEFAULT_PORTS, isBearerToken, type Encryption, type TransportOptions } from "../options.ts";
 import { Secret } from "../secret.ts";
 import { isPlainObject, ownValue } from "./plain-object.ts";
+
+/**
+ * How the credential logs in: `login` (default) and `plain` with the password; `oauth2`
+ * with an OAuth2 access token (sent with XOAUTH2, which Office 365 and Gmail both accept).
+ */
+export type CredentialAuthMethod = "login" | "plain" | "oauth2";
 
 /** The SMTP credential as NINA stores it. */
 export interface SmtpCredential {
@@ -19,10 +25,12 @@ export interface SmtpCredential {
   encryption?: Encryption;
   /** Usually the mailbox address; also the default sender. */
   username: string;
-  /** Password or app password. */
-  password: string;
-  /** `login` (default) or `plain`. */
-  authMethod?: AuthMethod;
+  /** Password or app password; required unless `authMethod` is `oauth2`. */
+  password?: string;
+  /** `login` (default), `plain` or `oauth2`. */
+  authMethod?: CredentialAuthMethod;
+  /** OAuth2 access token for the username; required for (and only used with) `oauth2`. */
+  accessToken?: string;
 }
 
 /** The credential with defaults applied. */
@@ -36,19 +44,20 @@ export interface ResolvedCredential {
   /** See {@link SmtpCredential.username}. */
   username: string;
   /** See {@link SmtpCredential.authMethod}. */
-  authMethod: AuthMethod;
+  authMethod: CredentialAuthMethod;
 }
 
 /** The credential table's defaults (integration guide, "SMTP Credentials"). */
-export const CREDENTIAL_DEFAULTS: Readonly<{ port: number; encryption: Encryption; authMethod: AuthMethod }> =
+export const CREDENTIAL_DEFAULTS: Readonly<{ port: number; encryption: Encryption; authMethod: CredentialAuthMethod }> =
   Object.freeze({ port: DEFAULT_PORTS.starttls, encryption: "starttls", authMethod: "login" });
 
-const FIELDS = ["host", "port", "encryption", "username", "password", "authMethod"];
+const FIELDS = ["host", "port", "encryption", "username", "password", "authMethod", "accessToken"];
+const AUTH_METHODS: readonly CredentialAuthMethod[] = ["login", "plain", "oauth2"];
 
-function requiredString(input: Record<string, unknown>, key: string): string {
+function requiredString(input: Record<string, unknown>, key: string, why = ""): string {
   const value = ownValue(input, key);
   if (value === undefined || value === null || value === "") {
-    throw new SmtpValidationError(`credential.${key}`, "is required");
+    throw new SmtpValidationError(`credential.${key}`, `is required${why}`);
   }
   if (typeof value !== "string") throw new SmtpValidationError(`credential.${key}`, "must be a string");
   if (/[\r\n\0]/.test(value) && key !== "password") {
@@ -86,11 +95,20 @@ export function parseCredential(input: unknown): { credential: ResolvedCredentia
     port = checkPort(numeric, "credential.port");
   }
   const username = requiredString(input, "username");
+  const authMethod = choice(input, "authMethod", AUTH_METHODS, CREDENTIAL_DEFAULTS.authMethod);
+  const credential: ResolvedCredential = { host, port, encryption, username, authMethod };
+  // Secrets travel as Secret objects: logging or inspecting this result shows "[redacted]".
+  // Each method reads only its own secret field; the other one is ignored.
+  if (authMethod === "oauth2") {
+    const accessToken = requiredString(input, "accessToken", ' for authMethod "oauth2"');
+    if (!isBearerToken(accessToken)) {
+      throw new SmtpValidationError("credential.accessToken", "must be an OAuth2 access token (no spaces or control characters)");
+    }
+    if (/[\x00-\x1f\x7f]/.test(username)) {
+      throw new SmtpValidationError("credential.username", "must not contain control characters");
+    }
+    return { credential, transport: { host, port, encryption, auth: { username, accessToken: new Secret(accessToken), method: "xoauth2" } } };
+  }
   const password = requiredString(input, "password");
-  const authMethod = choice(input, "authMethod", ["login", "plain"] as const, CREDENTIAL_DEFAULTS.authMethod);
-  return {
-    credential: { host, port, encryption, username, authMethod },
-    // The password travels as a Secret: logging or inspecting this result shows "[redacted]".
-    transport: { host, port, encryption, auth: { username, password: new Secret(password), method: authMethod } },
-  };
+  return { credential, transport: { host, port, encryption, auth: { username, password: new Secret(password), method: authMethod } } };
 }

@@ -2,12 +2,16 @@
  * End-to-end fixtures: a real `smtp-server` on 127.0.0.1 (port 0) that records every
  * message and AUTH attempt, and a raw `net` server for scripted, byte-exact protocol tests.
  *
+ * smtp-server implements PLAIN, LOGIN, CRAM-MD5 and XOAUTH2; this harness adds OAUTHBEARER
+ * (RFC 7628) to it, written from the RFC (see {@link parseOAuthBearer}).
+ *
  * @module
  */
 
 import { createServer, type AddressInfo, type Server, type Socket } from "node:net";
 import { simpleParser, type ParsedMail } from "mailparser";
 import { SMTPServer, type SMTPServerOptions } from "smtp-server";
+import sasl from "smtp-server/lib/sasl.js";
 import { getTestCerts } from "./certs.ts";
 
 /** A reply a rejection hook returns: the SMTP code and text the server sends. */
@@ -26,8 +30,15 @@ export interface TestServerOptions {
   cert?: "ca" | "self-signed" | "wrong-host";
   /** Offered SASL mechanisms; `["PLAIN", "LOGIN"]` by default. */
   authMethods?: string[];
-  /** Accepted credentials; `{ "user@example.com": "secret" }` by default. */
+  /** Accepted credentials; `{ "user@example.com": "secret" }` by default. Also checked for CRAM-MD5. */
   users?: Record<string, string>;
+  /** Accepted OAuth2 bearer tokens (XOAUTH2, OAUTHBEARER) per user name; none by default. */
+  tokens?: Record<string, string>;
+  /**
+   * The JSON a refused token draws in the 334 error challenge; by default Gmail's
+   * `{"status":"401","schemes":"bearer","scope":"https://mail.google.com/"}`.
+   */
+  oauthError?: Record<string, string>;
   /** AUTH is not offered at all, and mail is accepted without it. */
   noAuth?: boolean;
   /** Mail is accepted without AUTH although AUTH is offered (default false: AUTH required). */
@@ -70,6 +81,12 @@ export interface AuthAttempt {
   success: boolean;
   /** Whether the session was encrypted at the time. */
   secure: boolean;
+  /** The bearer token given (XOAUTH2 and OAUTHBEARER only). */
+  accessToken?: string;
+  /** The `host` the client reported (OAUTHBEARER only). */
+  host?: string;
+  /** The `port` the client reported (OAUTHBEARER only). */
+  port?: string;
 }
 
 /** A running test server. */
@@ -100,6 +117,107 @@ const CLOSE_CAP_MS = 1000;
 function replyError(rejection: Rejection): Error {
   return Object.assign(new Error(rejection.message), { responseCode: rejection.code });
 }
+
+/** What a client's OAUTHBEARER initial response says (RFC 7628 §3.1). */
+export interface OAuthBearerMessage {
+  /** The authorization identity from the GS2 header, unescaped. */
+  username: string;
+  /** The `host` key/value pair. */
+  host?: string;
+  /** The `port` key/value pair. */
+  port?: string;
+  /** The token from `auth=Bearer <token>`. */
+  accessToken: string;
+}
+
+/**
+ * Parses an OAUTHBEARER initial client response (decoded from base64): a GS2 header
+ * `n,a=<saslname>,`, then key=value pairs each ended by 0x01, then a final 0x01. Strict:
+ * anything else (a missing authzid, a bad escape, a missing auth pair) is undefined.
+ */
+export function parseOAuthBearer(message: string): OAuthBearerMessage | undefined {
+  const fields = message.split("\x01");
+  if (fields.length < 4 || fields[fields.length - 1] !== "" || fields[fields.length - 2] !== "") return undefined;
+  const header = /^n,a=((?:[^=,]|=2C|=3D)+),$/.exec(fields[0] ?? "");
+  if (!header) return undefined;
+  const username = (header[1] ?? "").replace(/=2C|=3D/g, (escape) => (escape === "=2C" ? "," : "="));
+  const pairs = new Map<string, string>();
+  for (const field of fields.slice(1, -2)) {
+    const pair = /^([A-Za-z]+)=([\x21-\x7e ]*)$/.exec(field);
+    if (!pair) return undefined;
+    pairs.set(pair[1] ?? "", pair[2] ?? "");
+  }
+  const bearer = /^Bearer ([\x21-\x7e]+)$/i.exec(pairs.get("auth") ?? "");
+  if (!bearer) return undefined;
+  const out: OAuthBearerMessage = { username, accessToken: bearer[1] ?? "" };
+  if (pairs.has("host")) out.host = pairs.get("host");
+  if (pairs.has("port")) out.port = pairs.get("port");
+  return out;
+}
+
+/** The parts of smtp-server's connection object that a SASL mechanism uses. */
+interface SaslConnection {
+  send(code: number, data?: string): void;
+  _nextHandler: ((line: Buffer | string, done: () => void) => void) | false;
+  _server: { onAuth: SMTPServerOptions["onAuth"] & {} };
+  session: Parameters<NonNullable<SMTPServerOptions["onAuth"]>>[1];
+  _transmissionType(): string;
+}
+
+/** Reads the client's OAUTHBEARER message and asks `onAuth`, as smtp-server does for XOAUTH2. */
+function oauthBearerResponse(connection: SaslConnection, raw: string, done: () => void): void {
+  const text = raw.trim();
+  if (text === "*") {
+    connection.send(501, "Authentication aborted");
+    return done();
+  }
+  const parsed = parseOAuthBearer(Buffer.from(text, "base64").toString("utf8"));
+  if (!parsed) {
+    connection.send(501, "Error: invalid OAUTHBEARER message");
+    return done();
+  }
+  const auth = { method: "OAUTHBEARER", username: parsed.username, accessToken: parsed.accessToken, oauthHost: parsed.host, oauthPort: parsed.port };
+  connection._server.onAuth(auth as never, connection.session, (err, response) => {
+    if (err) {
+      connection.send((err as { responseCode?: number }).responseCode ?? 535, err.message);
+      return done();
+    }
+    if (!response?.user) {
+      // RFC 7628 §3.2.2-3: an error challenge, to which the client must answer with 0x01.
+      connection._nextHandler = (line, next) => {
+        const ack = Buffer.from(String(line).trim(), "base64").toString("latin1");
+        if (ack === "\x01") connection.send(535, "Authentication failed");
+        else connection.send(501, "Error: expected a single 0x01 after the error challenge");
+        next();
+      };
+      const data = (response as { data?: unknown } | undefined)?.data ?? {};
+      connection.send(334, Buffer.from(JSON.stringify(data)).toString("base64"));
+      return done();
+    }
+    connection.session.user = response.user;
+    (connection.session as { transmissionType?: string }).transmissionType = connection._transmissionType();
+    connection.send(235, "Authentication successful");
+    done();
+  });
+}
+
+// smtp-server looks mechanisms up by name in its SASL table; adding one changes nothing for
+// servers that do not list it in `authMethods`.
+const saslTable = sasl as unknown as Record<string, unknown>;
+saslTable.SASL_OAUTHBEARER ??= function oauthBearer(this: SaslConnection, args: string[], done: () => void): void {
+  if (args.length > 1) {
+    this.send(501, "Error: syntax: AUTH OAUTHBEARER token");
+    return done();
+  }
+  if (args.length === 0) {
+    this._nextHandler = (line, next) => oauthBearerResponse(this, String(line), next);
+    this.send(334);
+    return done();
+  }
+  oauthBearerResponse(this, args[0] ?? "", done);
+};
+
+const GMAIL_OAUTH_ERROR = Object.freeze({ status: "401", schemes: "bearer", scope: "https://mail.google.com/" });
 
 /** Starts a real SMTP server on 127.0.0.1 with a free port. */
 export async function startTestServer(options: TestServerOptions = {}): Promise<TestServer> {
@@ -141,8 +259,25 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
     },
     onAuth(auth, session, callback) {
       const username = auth.username ?? "";
-      const success =
-        Object.prototype.hasOwnProperty.call(users, username) && users[username] === auth.password;
+      if (auth.method === "XOAUTH2" || auth.method === "OAUTHBEARER") {
+        const accessToken = (auth as { accessToken?: string }).accessToken ?? "";
+        const tokens = options.tokens ?? {};
+        const accepted = Object.prototype.hasOwnProperty.call(tokens, username) && tokens[username] === accessToken;
+        const attempt: AuthAttempt = { method: auth.method, username, success: accepted, secure: session.secure, accessToken };
+        const reported = auth as { oauthHost?: string; oauthPort?: string };
+        if (reported.oauthHost !== undefined) attempt.host = reported.oauthHost;
+        if (reported.oauthPort !== undefined) attempt.port = reported.oauthPort;
+        authAttempts.push(attempt);
+        // A refusal without an error makes smtp-server (and the OAUTHBEARER above) send the
+        // 334 error challenge, then 535 once the client answers it.
+        if (accepted) callback(null, { user: username });
+        else callback(null, { data: options.oauthError ?? GMAIL_OAUTH_ERROR } as never);
+        return;
+      }
+      const known = Object.prototype.hasOwnProperty.call(users, username);
+      const success = auth.method === "CRAM-MD5"
+        ? known && (auth as { validatePassword(password: string): boolean }).validatePassword(users[username] as string)
+        : known && users[username] === auth.password;
       authAttempts.push({ method: auth.method, username, success, secure: session.secure });
       if (success) callback(null, { user: username });
       else callback(replyError({ code: 535, message: "Authentication credentials invalid" }));
