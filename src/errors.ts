@@ -38,6 +38,7 @@ export type SmtpErrorCode =
   | "EAUTHMECH"
   | "ESENDER"
   | "ERECIPIENTS"
+  | "ESMTPUTF8"
   | "ESIZE"
   | "EMESSAGE"
   | "EINDETERMINATE"
