@@ -5,10 +5,17 @@
  * refused, so what reaches MAIL FROM / RCPT TO and the headers is always unambiguous. One
  * linear pass, no backtracking regular expressions.
  *
+ * International addresses: a non-ASCII domain is converted to A-labels (see
+ * `../idn/domain.ts`) for the envelope and the headers alike, so it never needs SMTPUTF8; a
+ * non-ASCII local part is kept exactly as given and marks the mailbox `international`: the
+ * message then needs the server's SMTPUTF8 extension (RFC 6531) and carries the address
+ * as raw UTF-8 in its headers (RFC 6532).
+ *
  * @module
  */
 
 import { SmtpValidationError } from "../errors.ts";
+import { checkAsciiDomainALabels, domainToAscii, IdnaError } from "../idn/domain.ts";
 import { isAtext } from "./encoded-word.ts";
 import { utf8Length } from "./utf8.ts";
 
@@ -16,11 +23,15 @@ import { utf8Length } from "./utf8.ts";
 export interface Mailbox {
   /** Display name, trimmed; absent when there is none. */
   name?: string;
-  /** The address (`local@domain`), as given. */
+  /**
+   * The address (`local@domain`) as it goes on the wire: the local part as given, a
+   * non-ASCII domain converted to lower-case A-labels (`bücher.example` becomes
+   * `xn--bcher-kva.example`); an ASCII domain is kept as given.
+   */
   address: string;
   /**
-   * Set when the address has non-ASCII characters and so needs SMTPUTF8 (RFC 6531). Never
-   * set today: {@link checkInternationalisedAddress} refuses such addresses.
+   * Set when the local part has non-ASCII characters: the message needs SMTPUTF8
+   * (RFC 6531) and its headers carry this address as raw UTF-8 (RFC 6532).
    */
   international?: true;
 }
@@ -55,17 +66,41 @@ export function parseAddress(input: unknown, field: string): Mailbox {
   throw new SmtpValidationError(field, 'must be an email address string or an object like { name, address }');
 }
 
+// Characters refused in a UTF-8 local part even though RFC 6532 would let them through:
+// C1 controls, every kind of space and line/paragraph separator, bidi controls, the byte
+// order mark and noncharacters. They are invisible or reorder text, and some software
+// treats them as line breaks.
+const BAD_LOCAL = /[\p{Cc}\p{Z}\u200e\u200f\u202a-\u202e\u2066-\u2069\ufeff\ufdd0-\ufdef\ufffe\uffff]/u;
+
 /**
- * The single place that decides whether a non-ASCII (RFC 6531 SMTPUTF8) address may be
- * used. Not yet: sending one needs the server's SMTPUTF8 extension.
+ * The single place that decides whether a non-ASCII local part (RFC 6531 SMTPUTF8) may be
+ * used. It may, unless it holds a lone surrogate (not UTF-8 at all) or a character that
+ * is invisible, reorders text or breaks lines (C1 controls, spaces and separators, bidi
+ * controls, U+FEFF, noncharacters). The local part is never normalised: it is the
+ * receiving domain's to interpret, so it is sent exactly as given (write it in NFC).
  *
- * @throws {SmtpValidationError} always, for now
+ * @param address the address (`local@domain`)
+ * @param field the input path named in errors
+ * @throws {SmtpValidationError} naming `field`
  */
 export function checkInternationalisedAddress(address: string, field: string): void {
-  throw new SmtpValidationError(
-    field,
-    `internationalised addresses (non-ASCII in "${address}") are not supported yet`,
-  );
+  const local = address.slice(0, address.lastIndexOf("@"));
+  for (let i = 0; i < local.length; i++) {
+    const c = local.charCodeAt(i);
+    if (c >= 0xd800 && c <= 0xdbff && i + 1 < local.length) {
+      const next = local.charCodeAt(i + 1);
+      if (next >= 0xdc00 && next <= 0xdfff) {
+        i++;
+        continue;
+      }
+    }
+    if (c >= 0xd800 && c <= 0xdfff) throw new SmtpValidationError(field, "local part has a lone surrogate (not valid UTF-16 text)");
+  }
+  const bad = BAD_LOCAL.exec(local);
+  if (bad) {
+    const hex = bad[0].codePointAt(0)!.toString(16).toUpperCase().padStart(4, "0");
+    throw new SmtpValidationError(field, `local part must not contain U+${hex} (an invisible, space, control or bidi character)`);
+  }
 }
 
 function rejectControls(text: string, field: string): void {
@@ -162,21 +197,33 @@ function withName(name: string, mailbox: Mailbox): Mailbox {
 }
 
 function addrSpec(spec: string, field: string): Mailbox {
-  const international = checkAddrSpec(spec, field);
-  if (!international) return { address: spec };
-  checkInternationalisedAddress(spec, field);
-  return { address: spec, international: true };
+  const checked = checkedAddrSpec(spec, field);
+  return checked.utf8Local ? { address: checked.address, international: true } : { address: checked.address };
 }
 
 /**
  * Validates an addr-spec: RFC 5321 §4.1.2 Dot-string local part "@" a Domain or an
- * address literal, with the §4.5.3.1 length limits. Non-ASCII (RFC 6531 UTF-8 local parts
- * and U-label domains) passes this check and is reported instead.
+ * address literal, with the §4.5.3.1 length limits (counted on the wire form). A UTF-8
+ * local part (RFC 6531) is checked by {@link checkInternationalisedAddress}; a non-ASCII
+ * domain must have a valid A-label form.
  *
- * @returns true when the address has non-ASCII characters
+ * @returns true when the address as given has non-ASCII characters (local part or domain)
  * @throws {SmtpValidationError} naming `field`
  */
 export function checkAddrSpec(spec: string, field: string): boolean {
+  return checkedAddrSpec(spec, field).nonAscii;
+}
+
+interface CheckedAddrSpec {
+  /** The wire form: local part as given, domain in ASCII. */
+  address: string;
+  /** The local part is not ASCII (needs SMTPUTF8). */
+  utf8Local: boolean;
+  /** Anything in the address as given was not ASCII. */
+  nonAscii: boolean;
+}
+
+function checkedAddrSpec(spec: string, field: string): CheckedAddrSpec {
   if (spec === "") throw new SmtpValidationError(field, "must not be an empty address");
   if (spec[0] === '"') throw new SmtpValidationError(field, "quoted local parts are not supported");
   if (spec[0] === "@") throw new SmtpValidationError(field, "source routes are not supported");
@@ -189,14 +236,43 @@ export function checkAddrSpec(spec: string, field: string): boolean {
   const domain = spec.slice(at + 1);
   if (local === "") throw new SmtpValidationError(field, "has an empty local part (before the @)");
   if (domain === "") throw new SmtpValidationError(field, "has an empty domain (after the @)");
-  let international = checkLocalPart(local, field);
+  const utf8Local = checkLocalPart(local, field);
+  if (utf8Local) checkInternationalisedAddress(spec, field);
+  let wireDomain = domain;
+  let utf8Domain = false;
   if (domain[0] === "[") checkAddressLiteral(domain, field);
-  else international = checkDomain(domain, field) || international;
+  else if (checkDomain(domain, field)) {
+    utf8Domain = true;
+    wireDomain = idnToAscii(domain, field);
+  } else idnCheckALabels(domain, field);
   if (utf8Length(local) > MAX_LOCAL_PART) {
     throw new SmtpValidationError(field, `local part is longer than ${MAX_LOCAL_PART} octets`);
   }
-  if (utf8Length(spec) > MAX_ADDRESS) throw new SmtpValidationError(field, `is longer than ${MAX_ADDRESS} octets`);
-  return international;
+  const address = `${local}@${wireDomain}`;
+  if (utf8Length(address) > MAX_ADDRESS) throw new SmtpValidationError(field, `is longer than ${MAX_ADDRESS} octets`);
+  return { address, utf8Local, nonAscii: utf8Local || utf8Domain };
+}
+
+function idnMessage(domain: string, error: IdnaError): string {
+  return `domain "${domain}" has no valid ASCII (IDNA) form: ${error.message[0]!.toLowerCase()}${error.message.slice(1)}`;
+}
+
+function idnToAscii(domain: string, field: string): string {
+  try {
+    return domainToAscii(domain);
+  } catch (error) {
+    if (error instanceof IdnaError) throw new SmtpValidationError(field, idnMessage(domain, error));
+    throw error;
+  }
+}
+
+function idnCheckALabels(domain: string, field: string): void {
+  try {
+    checkAsciiDomainALabels(domain);
+  } catch (error) {
+    if (error instanceof IdnaError) throw new SmtpValidationError(field, idnMessage(domain, error));
+    throw error;
+  }
 }
 
 function describe(ch: string): string {
@@ -223,9 +299,14 @@ function checkLocalPart(local: string, field: string): boolean {
   return international;
 }
 
-/** Domain: LDH labels separated by dots (RFC 5321 §4.1.2). Returns true when non-ASCII was seen. */
+/**
+ * Domain: LDH labels separated by dots (RFC 5321 §4.1.2). A domain with any non-ASCII
+ * character is left to the IDN conversion, which checks every label itself.
+ *
+ * @returns true when non-ASCII was seen (and nothing was checked)
+ */
 function checkDomain(domain: string, field: string): boolean {
-  let international = false;
+  for (let i = 0; i < domain.length; i++) if (domain.charCodeAt(i) >= 0x80) return true;
   let labelStart = 0;
   for (let i = 0; i <= domain.length; i++) {
     const c = i < domain.length ? domain.charCodeAt(i) : 0x2e;
@@ -235,14 +316,13 @@ function checkDomain(domain: string, field: string): boolean {
       if (label[0] === "-" || label[label.length - 1] === "-") {
         throw new SmtpValidationError(field, "domain labels must not start or end with a hyphen");
       }
-      if (utf8Length(label) > 63) throw new SmtpValidationError(field, "domain label is longer than 63 octets");
+      if (label.length > 63) throw new SmtpValidationError(field, "domain label is longer than 63 octets");
       labelStart = i + 1;
-    } else if (c >= 0x80) international = true;
-    else if (!((c >= 0x30 && c <= 0x39) || (c >= 0x41 && c <= 0x5a) || (c >= 0x61 && c <= 0x7a) || c === 0x2d)) {
+    } else if (!((c >= 0x30 && c <= 0x39) || (c >= 0x41 && c <= 0x5a) || (c >= 0x61 && c <= 0x7a) || c === 0x2d)) {
       throw new SmtpValidationError(field, `domain must not contain ${describe(domain[i]!)}`);
     }
   }
-  return international;
+  return false;
 }
 
 /** `[192.0.2.1]` or `[IPv6:2001:db8::1]` (RFC 5321 §4.1.3). */
@@ -279,4 +359,33 @@ function isIpv6(text: string): boolean {
   if (!halves.every(valid)) return false;
   const n = halves.reduce((sum, h) => sum + count(h), 0);
   return halves.length === 2 ? n < groups : n === groups;
+}
+
+/** What the message needs because of its international addresses (flags of the composed message). */
+export interface InternationalFlags {
+  /** Every distinct address with a non-ASCII local part. */
+  utf8Addresses?: string[];
+  /** A header carries one of them as raw UTF-8. */
+  eightBit?: true;
+}
+
+/**
+ * Collects the addresses with a non-ASCII local part. Those in `headerMailboxes` also put
+ * raw UTF-8 into the headers (RFC 6532), so the message is 8-bit; those only in
+ * `envelopeOnly` (Bcc) need SMTPUTF8 for the envelope alone.
+ *
+ * @returns empty when every local part is ASCII
+ */
+export function internationalFlags(headerMailboxes: readonly Mailbox[], envelopeOnly: readonly Mailbox[]): InternationalFlags {
+  const addresses = new Set<string>();
+  let eightBit = false;
+  for (const mailbox of headerMailboxes) {
+    if (mailbox.international) {
+      addresses.add(mailbox.address);
+      eightBit = true;
+    }
+  }
+  for (const mailbox of envelopeOnly) if (mailbox.international) addresses.add(mailbox.address);
+  if (addresses.size === 0) return {};
+  return eightBit ? { utf8Addresses: [...addresses], eightBit: true } : { utf8Addresses: [...addresses] };
 }
