@@ -6,11 +6,11 @@ import {
   createTransport,
   SmtpAuthError,
   SmtpError,
-  type TokenContext,
   type Transport,
   type TransportOptions,
   type TranscriptLine,
 } from "../../entries/node.ts";
+import type { TokenContext } from "../../src/options.ts";
 import { startTestServer, type TestServer, type TestServerOptions } from "../helpers/smtp-server.ts";
 
 const USER = "user@example.com";
