@@ -8,7 +8,7 @@
 
 import type { SmtpSession } from "./client.ts";
 import { serviceUnavailable } from "./classify.ts";
-import { SmtpAuthError, SmtpProtocolError, SmtpTimeoutError, isTransientReply } from "./errors.ts";
+import { SmtpAuthError, SmtpProtocolError, SmtpTimeoutError, isTransientReply, type SmtpError } from "./errors.ts";
 import { isBearerToken, type ResolvedAuth, type TokenProvider } from "./options.ts";
 import { replyInfo, type SmtpReply } from "./protocol/reply.ts";
 import {
@@ -255,7 +255,7 @@ async function obtainToken(session: SmtpSession, auth: TokenAuth, provider: Toke
         });
     });
   } catch (error) {
-    throw session.fail(error as SmtpAuthError);
+    throw session.fail(error as SmtpError);
   } finally {
     clearTimeout(timer);
     clearInterval(poll);
