@@ -6,18 +6,20 @@
  * Mapping (the subset implemented, instead of the full IdnaMappingTable):
  * - the full stops U+3002, U+FF0E and U+FF61 separate labels like "."; a character that
  *   would only map to a full stop (such as U+2488 "⒈") is refused rather than splitting;
- * - per label: NFKC, then lower case one code point at a time (no locale, no context: "Σ" is always
- *   "σ"), then NFKC again, so width variants, compatibility forms and upper case fold the
- *   way UTS #46 folds them in nearly every case; "ß" and "ς" are kept (non-transitional);
+ * - per label: NFKC, then lower case one code point at a time (no locale, no context:
+ *   "Σ" is always "σ"), then NFKC again, so width variants, compatibility forms and upper
+ *   case fold the way UTS #46 folds them in nearly every case; "ß" and "ς" are kept
+ *   (non-transitional);
  * - nothing is silently removed: default-ignorable characters (soft hyphen, zero-width
  *   joiners and spaces, variation selectors, bidi controls) are refused instead.
  *
  * Validity: each non-ASCII label may hold only letters (`\p{L}`), combining marks
  * (`\p{Mn}`, `\p{Mc}`, not first), decimal digits (`\p{Nd}`) and "-"; an ASCII label only
  * `a-z 0-9 -`. So controls, spaces, "@", punctuation, symbols, private-use and unassigned
- * code points are refused. No label may start or end with "-", a non-ASCII one may not
- * have "--" in positions 3-4, and an `xn--` label must decode to a valid U-label that
- * encodes back to itself. A-labels are at most 63 octets, the whole name at most 253.
+ * code points (as of the JavaScript engine's Unicode version) are refused. No label may
+ * start or end with "-", a non-ASCII one may not have "--" in positions 3-4, and an
+ * `xn--` label must decode to a valid U-label that encodes back to itself. A-labels are at
+ * most 63 octets, the whole name at most 253.
  * Not implemented: the CONTEXTJ/CONTEXTO rules (the characters they govern are refused or,
  * for digits and the middle dot, not checked for context) and the Bidi rule (RFC 5893).
  *

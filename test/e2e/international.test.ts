@@ -2,7 +2,11 @@
 // an address has a UTF-8 local part and the server offers them, a clear ESMTPUTF8 error
 // before MAIL FROM when it does not, and mailparser reading the addresses back exactly.
 import { afterEach, describe, expect, it } from "vitest";
-import { createTransport, SmtpEnvelopeError, type TransportOptions } from "../../entries/node.ts";
+import { createTransport, nodeConnector, SmtpEnvelopeError, SmtpMessageError, type TransportOptions } from "../../entries/node.ts";
+import { SmtpSession } from "../../src/client.ts";
+import { composeMessage } from "../../src/mime/compose.ts";
+import { resolveOptions } from "../../src/options.ts";
+import { sendTransaction } from "../../src/transaction.ts";
 import { startRecordingServer, type RecordingServer } from "../helpers/recording-server.ts";
 import { startTestServer, type TestServer } from "../helpers/smtp-server.ts";
 
@@ -126,6 +130,30 @@ describe("international addresses on the wire", () => {
     const error = await createTransport(opts(s)).send({ to: "a@bü☃cher.example", from: "a@example.com", subject: "s", text: "t" }).catch((e: unknown) => e);
     expect(error).toMatchObject({ code: "EVALIDATION", field: "to" });
     expect(s.connections).toBe(0);
+  });
+});
+
+describe("8-bit content without SMTPUTF8 (a composed message flagged eightBit)", () => {
+  async function sendEightBit(extensions: string[]): Promise<{ s: RecordingServer; result: unknown }> {
+    const s = await recording(extensions);
+    const session = await SmtpSession.open(resolveOptions(opts(s)), nodeConnector);
+    const message = { ...composeMessage({ from: "a@example.com", to: "b@example.com", subject: "s", text: "t" }), eightBit: true };
+    const result = await sendTransaction(session, message).catch((e: unknown) => e);
+    await session.quit();
+    return { s, result };
+  }
+
+  it("declares BODY=8BITMIME when the server offers it", async () => {
+    const { s, result } = await sendEightBit(["8BITMIME"]);
+    expect(result).toMatchObject({ accepted: ["b@example.com"] });
+    expect(envelopeLines(s)[0]).toBe("MAIL FROM:<a@example.com> BODY=8BITMIME");
+  });
+
+  it("refuses before MAIL FROM when the server does not offer 8BITMIME", async () => {
+    const { s, result } = await sendEightBit(["PIPELINING"]);
+    expect(result).toBeInstanceOf(SmtpMessageError);
+    expect(result).toMatchObject({ code: "EMESSAGE", phase: "envelope" });
+    expect(s.commands.some((c) => c.startsWith("MAIL"))).toBe(false);
   });
 });
 
