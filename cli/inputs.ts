@@ -17,6 +17,7 @@ export const CREDENTIAL_ENV: Readonly<Record<string, string>> = Object.freeze({
   username: "SMTP_USERNAME",
   password: "SMTP_PASSWORD",
   authMethod: "SMTP_AUTH_METHOD",
+  accessToken: "SMTP_ACCESS_TOKEN",
 });
 
 type Env = Readonly<Record<string, string | undefined>>;

@@ -49,10 +49,11 @@ Commands:
 
 Credential (cred.json, the NINA "SMTP" credential):
   { "host", "port", "encryption": "starttls"|"tls"|"none", "username", "password",
-    "authMethod": "login"|"plain" }
+    "authMethod": "login"|"plain"|"oauth2", "accessToken" (for oauth2) }
   Environment variables fill the fields the file does not give, and without --credential
   they are the whole credential: SMTP_HOST, SMTP_PORT, SMTP_ENCRYPTION, SMTP_USERNAME,
-  SMTP_PASSWORD, SMTP_AUTH_METHOD. preview needs only the username (the default sender).
+  SMTP_PASSWORD, SMTP_AUTH_METHOD, SMTP_ACCESS_TOKEN. preview needs only the username (the
+  default sender).
 
 Parameters are merged per parameter: node > extracted > input.
 
