@@ -7,15 +7,14 @@
 
 import { writeFileSync } from "node:fs";
 import {
+  buildMessage,
   checkOperation,
-  composeMessage,
   executeSmtpNode,
   mergeParameters,
   messageFromParameters,
   parseCredential,
   prepareSend,
   validateCredential,
-  type ComposedMessage,
   type SmtpNodeContext,
 } from "../entries/node.ts";
 import { loadCredential, readJsonFile, readPemFile } from "./inputs.ts";
@@ -36,7 +35,7 @@ export interface CommandOutput {
 function requireCredential(args: CliArgs, env: Env): unknown {
   const credential = loadCredential(args.credential, env);
   if (credential === undefined) {
-    throw new UsageError("No credential: give --credential cred.json or set SMTP_HOST, SMTP_USERNAME and SMTP_PASSWORD");
+    throw new UsageError("No credential: give --credential cred.json or set SMTP_HOST, SMTP_USERNAME and SMTP_PASSWORD (or SMTP_ACCESS_TOKEN)");
   }
   return credential;
 }
@@ -74,22 +73,12 @@ export async function verifyCommand(args: CliArgs, env: Env): Promise<CommandOut
   return { json: { ...report, username: resolved.username }, human: formatReport(report, resolved.username) };
 }
 
-function bytesOf(composed: ComposedMessage): Uint8Array {
-  const chunks = [...composed.chunks()];
-  const out = new Uint8Array(chunks.reduce((n, c) => n + c.byteLength, 0));
-  let offset = 0;
-  for (const chunk of chunks) {
-    out.set(chunk, offset);
-    offset += chunk.byteLength;
-  }
-  return out;
-}
-
 /**
- * `preview`: composes the message without connecting. With `--credential` the credential
- * is checked in full; without it only `SMTP_USERNAME` is read (the default sender).
+ * `preview`: builds the exact bytes `send` would transmit (with {@link buildMessage}),
+ * without connecting. With `--credential` the credential is checked in full; without it
+ * only `SMTP_USERNAME` is read (the default sender).
  */
-export function previewCommand(args: CliArgs, env: Env): CommandOutput {
+export async function previewCommand(args: CliArgs, env: Env): Promise<CommandOutput> {
   const node = readJsonFile(args.node as string, "node");
   let message;
   let username: string | undefined;
@@ -105,8 +94,8 @@ export function previewCommand(args: CliArgs, env: Env): CommandOutput {
     message = messageFromParameters(mergeParameters(parameters, ctx.extractedParameters, ctx.inputData).values);
     username = env.SMTP_USERNAME || undefined;
   }
-  const composed = composeMessage(message, username !== undefined ? { defaultFrom: username } : {});
-  const eml = bytesOf(composed);
+  const composed = await buildMessage(message, username !== undefined ? { defaultFrom: username } : {});
+  const eml = await composed.bytes();
   const summary = { messageId: composed.messageId, envelope: composed.envelope, size: composed.size };
   if (args.out === undefined) {
     return { json: { ...summary, eml: new TextDecoder().decode(eml) }, human: eml };

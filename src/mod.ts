@@ -41,8 +41,12 @@ export {
 } from "./options.ts";
 export { Secret } from "./secret.ts";
 export { DEFAULT_LIMITS, type Limits } from "./limits.ts";
-export type { Address, Attachment, ComposedMessage, Envelope, Importance, MailMessage } from "./message.ts";
+export type { Address, Attachment, ComposedMessage, Envelope, HeaderFields, Importance, MailMessage } from "./message.ts";
 export { composeMessage, type ComposeOptions } from "./mime/compose.ts";
+export { buildMessage, type BuildOptions, type BuiltMessage } from "./mime/build.ts";
+export { DkimSigner } from "./dkim/sign.ts";
+export { DEFAULT_DKIM_HEADER_FIELDS, type DkimOptions } from "./dkim/options.ts";
+export type { DkimAlgorithm } from "./dkim/key.ts";
 export {
   SmtpAbortError,
   SmtpAuthError,

@@ -107,9 +107,8 @@ class SmtpTransport implements Transport {
   readonly #connector: Connector;
   readonly #pool: SessionPool;
   readonly #active = new Set<Promise<unknown>>();
-  #closed = false;
-
   readonly #dkim: DkimSigner | undefined;
+  #closed = false;
 
   constructor(options: ResolvedOptions, connector: Connector, dkim?: DkimSigner) {
     this.#dkim = dkim;

@@ -42,44 +42,100 @@ export function lazySegment(size: number, produce: () => Iterable<Uint8Array>): 
 }
 
 /** Total size of `segments`. */
-export function totalSize(segments: readonly Segment[]): number {
+export function totalSize(segments: readonly AnySegment[]): number {
   let n = 0;
   for (const s of segments) n += s.size;
   return n;
 }
 
 /**
+ * A run of message bytes that can only be produced asynchronously, and only once: a
+ * caller's `ReadableStream` encoded on the fly. Its size is still known in advance.
+ */
+export interface StreamSegment {
+  /** Exact number of bytes {@link StreamSegment.stream} yields. */
+  readonly size: number;
+  /** The input path it comes from, such as `attachments[1].content`, for errors. */
+  readonly field: string;
+  /** Yields the bytes; a second call fails. */
+  stream(): AsyncIterable<Uint8Array>;
+}
+
+/** Either kind of segment. */
+export type AnySegment = Segment | StreamSegment;
+
+/** True for a segment that can only be read asynchronously. */
+export function isStreamSegment(segment: AnySegment): segment is StreamSegment {
+  return typeof (segment as Partial<StreamSegment>).stream === "function";
+}
+
+/** Gathers pieces into chunks of at most {@link CHUNK_SIZE}. */
+class Chunker {
+  #buffer = new Uint8Array(CHUNK_SIZE);
+  #used = 0;
+
+  /** Yields the chunks completed by `piece`. */
+  *push(piece: Uint8Array): Generator<Uint8Array, void, undefined> {
+    if (piece.length >= PASS_THROUGH && piece.length <= CHUNK_SIZE) {
+      yield* this.end();
+      yield piece;
+      return;
+    }
+    let offset = 0;
+    while (offset < piece.length) {
+      const take = Math.min(piece.length - offset, CHUNK_SIZE - this.#used);
+      this.#buffer.set(piece.subarray(offset, offset + take), this.#used);
+      this.#used += take;
+      offset += take;
+      if (this.#used === CHUNK_SIZE) yield* this.end();
+    }
+  }
+
+  /** Yields what is gathered so far, if anything, and starts a fresh buffer. */
+  *end(): Generator<Uint8Array, void, undefined> {
+    if (this.#used === 0) return;
+    const chunk = this.#used === CHUNK_SIZE ? this.#buffer : this.#buffer.subarray(0, this.#used);
+    this.#buffer = new Uint8Array(CHUNK_SIZE);
+    this.#used = 0;
+    yield chunk;
+  }
+}
+
+/**
  * Yields the bytes of `segments` in order: small pieces are gathered into chunks of up to
  * {@link CHUNK_SIZE}, large ones pass through as they are. Every yielded array is either
  * fresh or a view of composer-owned data; consumers must not modify them.
+ *
+ * @throws {Error} before yielding anything when a segment is a {@link StreamSegment}
+ *   (use {@link streamSegments}); deliberately not an `SmtpError`, so that a session
+ *   writer that calls this mid-transaction treats it as fatal to the connection
  */
-export function* chunkSegments(segments: readonly Segment[]): Generator<Uint8Array, void, undefined> {
-  let buffer = new Uint8Array(CHUNK_SIZE);
-  let used = 0;
+export function* chunkSegments(segments: readonly AnySegment[]): Generator<Uint8Array, void, undefined> {
+  const streamed = segments.find(isStreamSegment);
+  if (streamed) {
+    throw new Error(
+      `${streamed.field} is a ReadableStream: this message can only be read asynchronously, once (use stream())`,
+    );
+  }
+  const chunker = new Chunker();
+  for (const segment of segments as readonly Segment[]) {
+    for (const piece of segment.bytes()) yield* chunker.push(piece);
+  }
+  yield* chunker.end();
+}
+
+/**
+ * The asynchronous form of {@link chunkSegments}: the same chunks, and it also reads
+ * {@link StreamSegment}s (each only once).
+ */
+export async function* streamSegments(segments: readonly AnySegment[]): AsyncGenerator<Uint8Array, void, undefined> {
+  const chunker = new Chunker();
   for (const segment of segments) {
-    for (const piece of segment.bytes()) {
-      if (piece.length >= PASS_THROUGH && piece.length <= CHUNK_SIZE) {
-        if (used > 0) {
-          yield buffer.subarray(0, used);
-          buffer = new Uint8Array(CHUNK_SIZE);
-          used = 0;
-        }
-        yield piece;
-        continue;
-      }
-      let offset = 0;
-      while (offset < piece.length) {
-        const take = Math.min(piece.length - offset, CHUNK_SIZE - used);
-        buffer.set(piece.subarray(offset, offset + take), used);
-        used += take;
-        offset += take;
-        if (used === CHUNK_SIZE) {
-          yield buffer;
-          buffer = new Uint8Array(CHUNK_SIZE);
-          used = 0;
-        }
-      }
+    if (isStreamSegment(segment)) {
+      for await (const piece of segment.stream()) yield* chunker.push(piece);
+    } else {
+      for (const piece of segment.bytes()) yield* chunker.push(piece);
     }
   }
-  if (used > 0) yield buffer.subarray(0, used);
+  yield* chunker.end();
 }

@@ -10,13 +10,16 @@ import { SmtpValidationError } from "../errors.ts";
 import type { Importance, MailMessage } from "../message.ts";
 import { parseAddress, type Mailbox } from "./address.ts";
 import { checkBase64 } from "./base64.ts";
+import { checkHeaders, type CheckedHeader } from "./custom-headers.ts";
 import { checkFilename } from "./filename.ts";
 import { checkContentType, contentTypeFor } from "./mime-types.ts";
+import { isReadableStream } from "./stream-attachment.ts";
 
 /** Attachment content once checked. */
 export type CheckedContent =
   | { kind: "base64"; text: string; stripped: number }
-  | { kind: "bytes"; bytes: Uint8Array };
+  | { kind: "bytes"; bytes: Uint8Array }
+  | { kind: "stream"; stream: ReadableStream<Uint8Array>; size: number };
 
 /** An attachment once checked. */
 export interface CheckedAttachment {
@@ -26,6 +29,8 @@ export interface CheckedAttachment {
   contentType: string;
   /** The content, still undecoded. */
   content: CheckedContent;
+  /** The Content-ID without angle brackets, for an inline part. */
+  cid?: string;
 }
 
 /** A message once checked. */
@@ -50,6 +55,8 @@ export interface CheckedMessage {
   importance: Importance;
   /** Attachments, in order. */
   attachments: CheckedAttachment[];
+  /** Custom header fields, in order. */
+  headers: CheckedHeader[];
 }
 
 function isAbsent(value: unknown): value is undefined | null {
@@ -86,31 +93,85 @@ function optionalString(value: unknown, field: string): string | undefined {
   return value;
 }
 
+// RFC 5322 §3.6.4 msg-id without its brackets: dot-atom-text "@" (dot-atom-text / no-fold-literal).
+const DOT_ATOM = "[A-Za-z0-9!#$%&'*+\\-/=?^_`{|}~]+(?:\\.[A-Za-z0-9!#$%&'*+\\-/=?^_`{|}~]+)*";
+const CONTENT_ID = new RegExp(`^${DOT_ATOM}@(?:${DOT_ATOM}|\\[[\\x21-\\x5a\\x5e-\\x7e]*\\])$`);
+/** Longest accepted Content-ID. */
+const MAX_CID = 250;
+
+function checkCid(value: unknown, field: string): string {
+  if (typeof value !== "string") throw new SmtpValidationError(field, "must be a string", "EATTACHMENT");
+  const bare = value.startsWith("<") && value.endsWith(">") ? value.slice(1, -1) : value;
+  if (bare.length > MAX_CID || !CONTENT_ID.test(bare)) {
+    throw new SmtpValidationError(
+      field,
+      `must look like "part@domain" (RFC 2392 / RFC 5322 msg-id, at most ${MAX_CID} characters), for example "logo@example.com"`,
+      "EATTACHMENT",
+    );
+  }
+  return bare;
+}
+
+// Decoded length of a base64 string already accepted by checkBase64.
+function decodedLength(text: string, stripped: number): number {
+  let padding = 0;
+  for (let i = text.length - 1; i >= 0 && padding < 3; i--) {
+    const c = text.charCodeAt(i);
+    if (c === 61) padding++;
+    else if (c !== 9 && c !== 10 && c !== 13 && c !== 32) break;
+  }
+  return (stripped / 4) * 3 - padding;
+}
+
+function checkSize(value: unknown, field: string): number {
+  if (typeof value !== "number" || !Number.isSafeInteger(value) || value < 0) {
+    throw new SmtpValidationError(field, "must be a whole number of bytes (0 or more)", "EATTACHMENT");
+  }
+  return value;
+}
+
 function attachment(value: unknown, i: number): CheckedAttachment {
   const field = `attachments[${i}]`;
   if (value === null || typeof value !== "object" || Array.isArray(value)) {
     throw new SmtpValidationError(field, "must be an object with filename and content", "EATTACHMENT");
   }
   const own = (key: string): unknown => (Object.prototype.hasOwnProperty.call(value, key) ? (value as Record<string, unknown>)[key] : undefined);
-  const [filename, content, contentType] = [own("filename"), own("content"), own("contentType")];
+  const [filename, content, contentType, size, cid] = [own("filename"), own("content"), own("contentType"), own("size"), own("cid")];
   const name = checkFilename(filename, `${field}.filename`);
+  const declared = isAbsent(size) ? undefined : checkSize(size, `${field}.size`);
   let checked: CheckedContent;
+  let length: number | undefined;
   if (typeof content === "string") {
-    checked = { kind: "base64", text: content, stripped: checkBase64(content, `${field}.content`) };
+    const stripped = checkBase64(content, `${field}.content`);
+    checked = { kind: "base64", text: content, stripped };
+    length = decodedLength(content, stripped);
   } else if (content instanceof Uint8Array || Object.prototype.toString.call(content) === "[object Uint8Array]") {
     // The tag check also accepts a Uint8Array from another realm (iframe, vm context).
     checked = { kind: "bytes", bytes: content as Uint8Array };
+    length = (content as Uint8Array).length;
   } else if (content instanceof ArrayBuffer) {
     checked = { kind: "bytes", bytes: new Uint8Array(content) };
+    length = content.byteLength;
+  } else if (isReadableStream(content)) {
+    if (declared === undefined) {
+      throw new SmtpValidationError(`${field}.size`, "is required with a ReadableStream: the exact length in bytes", "EATTACHMENT");
+    }
+    if (content.locked) throw new SmtpValidationError(`${field}.content`, "is a ReadableStream that is already locked (being read)", "EATTACHMENT");
+    checked = { kind: "stream", stream: content, size: declared };
   } else {
-    const what = isAbsent(content) ? "is required" : "must be a base64 string or a Uint8Array";
+    const what = isAbsent(content) ? "is required" : "must be a base64 string, a Uint8Array or a ReadableStream";
     throw new SmtpValidationError(`${field}.content`, what, "EATTACHMENT");
   }
+  if (declared !== undefined && length !== undefined && declared !== length) {
+    throw new SmtpValidationError(`${field}.size`, `is ${declared} but the content has ${length} bytes`, "EATTACHMENT");
+  }
   const type = isAbsent(contentType) ? contentTypeFor(name) : checkContentType(contentType, `${field}.contentType`);
-  return { filename: name, contentType: type, content: checked };
+  const result: CheckedAttachment = { filename: name, contentType: type, content: checked };
+  if (!isAbsent(cid)) result.cid = checkCid(cid, `${field}.cid`);
+  return result;
 }
 
-const MESSAGE_FIELDS = ["from", "to", "cc", "bcc", "replyTo", "subject", "text", "html", "importance", "attachments"] as const;
+const MESSAGE_FIELDS = ["from", "to", "cc", "bcc", "replyTo", "subject", "text", "html", "importance", "attachments", "headers"] as const;
 
 function ownFields(message: MailMessage): MailMessage {
   const copy = Object.create(null) as Record<string, unknown>;
@@ -166,9 +227,21 @@ export function checkMessage(message: MailMessage, defaultFrom?: string): Checke
   if (!isAbsent(rawAttachments)) {
     if (!Array.isArray(rawAttachments)) throw new SmtpValidationError("attachments", "must be an array", "EATTACHMENT");
     attachments = rawAttachments.map((a, i) => attachment(a, i));
+    const seen = new Map<string, number>();
+    attachments.forEach((a, i) => {
+      if (a.cid === undefined) return;
+      const key = a.cid.toLowerCase();
+      const earlier = seen.get(key);
+      if (earlier !== undefined) {
+        throw new SmtpValidationError(`attachments[${i}].cid`, `repeats the Content-ID of attachments[${earlier}]`, "EATTACHMENT");
+      }
+      seen.set(key, i);
+    });
   }
 
-  const checked: CheckedMessage = { from, to, cc, bcc, replyTo, subject, importance, attachments };
+  const headers = checkHeaders(message.headers);
+
+  const checked: CheckedMessage = { from, to, cc, bcc, replyTo, subject, importance, attachments, headers };
   if (text !== undefined) checked.text = text;
   if (html !== undefined) checked.html = html;
   return checked;
