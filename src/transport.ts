@@ -61,7 +61,10 @@ export interface VerifyReport {
 
 /** A configured SMTP client. */
 export interface Transport {
-  /** Composes, validates and sends a message. Validation errors come before any connection. */
+  /**
+   * Composes, validates, DKIM-signs (with the `dkim` option) and sends a message. Validation
+   * errors come before any connection.
+   */
   send(message: MailMessage, options?: SendOptions): Promise<SendReceipt>;
   /** Connects, negotiates TLS and authenticates, then reports what the server offers. */
   verify(options?: CallOptions): Promise<VerifyReport>;
@@ -215,6 +218,7 @@ export function createTransport(options: CoreTransportOptions): Transport {
     throw new SmtpValidationError("connector", "must be a connector (import createTransport from a runtime entry such as @nina/smtp/node)");
   }
   const resolved = resolveOptions(options);
-  const dkim = (options as { dkim?: unknown }).dkim;
-  return new SmtpTransport(resolved, connector, dkim === undefined ? undefined : new DkimSigner(dkim as DkimOptions));
+  // Own property only, like every other option; validated now, the PEM imported on first send.
+  const dkim = Object.prototype.hasOwnProperty.call(options, "dkim") ? options.dkim : undefined;
+  return new SmtpTransport(resolved, connector, dkim === undefined ? undefined : new DkimSigner(dkim));
 }
