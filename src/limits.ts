@@ -52,12 +52,12 @@ function count(value: unknown): number {
   return Array.isArray(value) ? value.length : 1;
 }
 
-// Decoded size of a base64 string without decoding it: 3 bytes per 4 characters.
-function decodedSize(content: unknown): number {
+// Decoded size without decoding: 3 bytes per 4 base64 characters; a stream declares its size.
+function decodedSize(attachment: { content?: unknown; size?: unknown } | null): number {
+  const content = attachment?.content;
   if (typeof content === "string") return Math.floor((content.length * 3) / 4);
   if (content instanceof Uint8Array) return content.byteLength;
-  const size = (content as { size?: unknown } | null)?.size;
-  return typeof size === "number" ? size : 0;
+  return typeof attachment?.size === "number" ? attachment.size : 0;
 }
 
 /** Refuses a message over the caps before any work is done on it. */
@@ -74,7 +74,7 @@ export function checkMessageLimits(message: MailMessage, limits: Required<Limits
     throw new SmtpValidationError("attachments", `${attachments.length} attachments exceed the limit of ${limits.maxAttachments} (limits.maxAttachments)`, "EATTACHMENT");
   }
   attachments.forEach((attachment: unknown, i) => {
-    const size = decodedSize((attachment as { content?: unknown } | null)?.content);
+    const size = decodedSize(attachment as { content?: unknown; size?: unknown } | null);
     if (size > limits.maxAttachmentBytes) {
       throw new SmtpValidationError(`attachments[${i}].content`, `about ${size} bytes exceed the limit of ${limits.maxAttachmentBytes} (limits.maxAttachmentBytes)`, "EATTACHMENT");
     }

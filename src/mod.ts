@@ -35,13 +35,27 @@ export {
   type AuthMethod,
   type AuthOptions,
   type Encryption,
+  type PasswordAuthMethod,
   type Timeouts,
+  type TokenAuthMethod,
+  type TokenContext,
+  type TokenProvider,
   type TranscriptLine,
   type TransportOptions,
 } from "./options.ts";
 export { Secret } from "./secret.ts";
 export { DEFAULT_LIMITS, type Limits } from "./limits.ts";
-export type { Address, Attachment, ComposedMessage, Envelope, HeaderFields, Importance, MailMessage } from "./message.ts";
+export type {
+  Address,
+  Attachment,
+  ComposedMessage,
+  DsnNotify,
+  DsnOptions,
+  Envelope,
+  HeaderFields,
+  Importance,
+  MailMessage,
+} from "./message.ts";
 export { composeMessage, type ComposeOptions } from "./mime/compose.ts";
 export { buildMessage, type BuildOptions, type BuiltMessage } from "./mime/build.ts";
 export { DkimSigner } from "./dkim/sign.ts";

@@ -6,6 +6,7 @@
  */
 
 import { SmtpValidationError } from "./errors.ts";
+import type { DkimOptions } from "./dkim/options.ts";
 import { resolveLimits, type Limits } from "./limits.ts";
 import { Secret } from "./secret.ts";
 import type { Connector } from "./socket.ts";
@@ -154,6 +155,8 @@ export interface TransportOptions {
   maxPipelinedMessages?: number;
   /** Caps on recipients, attachments and server replies (see {@link Limits}). */
   limits?: Limits;
+  /** Signs every message with DKIM (RFC 6376); see {@link DkimOptions}. */
+  dkim?: DkimOptions;
   /** Opens sockets; picked for the runtime by the package entry when omitted. */
   connector?: Connector;
 }

@@ -12,6 +12,7 @@ import type { SmtpSession } from "./client.ts";
 import { indeterminate, serviceUnavailable, unexpectedReply } from "./classify.ts";
 import {
   SmtpEnvelopeError,
+  SmtpError,
   SmtpMessageError,
   isTransientReply,
   type RecipientRejection,
@@ -338,7 +339,7 @@ async function writeMessage(
     await session.write(bytes, owed);
     onProgress?.({ written, total: message.size });
   };
-  for (const chunk of message.chunks()) {
+  for await (const chunk of messageBytes(session, message)) {
     const out = stuffer ? stuffer.stuff(chunk) : chunk;
     // A big chunk goes out on its own rather than being copied into a joined buffer.
     if (pendingBytes > 0 && pendingBytes + out.length > COALESCE) await flush();
@@ -353,6 +354,25 @@ async function writeMessage(
     pendingBytes += end.length;
   }
   await flush();
+}
+
+/**
+ * The message's bytes: `stream()` when offered (streamed attachments), else `chunks()`.
+ * A failure while producing them ends the session: part of the body is already on the
+ * wire, so the end marker must never follow it.
+ */
+async function* messageBytes(session: SmtpSession, message: ComposedMessage): AsyncGenerator<Uint8Array, void, undefined> {
+  try {
+    if (message.stream) yield* message.stream();
+    else yield* message.chunks();
+  } catch (error) {
+    const failure = error instanceof SmtpError
+      ? error
+      : new SmtpMessageError(`Reading the message failed: ${error instanceof Error ? error.message : String(error)}`, {
+        code: "EMESSAGE", retryable: false, phase: "data", cause: error,
+      });
+    throw session.fail(failure);
+  }
 }
 
 function concat(parts: Uint8Array[], total: number): Uint8Array {

@@ -5,7 +5,13 @@
  * @module
  */
 
-export { CREDENTIAL_DEFAULTS, parseCredential, type ResolvedCredential, type SmtpCredential } from "./credential.ts";
+export {
+  CREDENTIAL_DEFAULTS,
+  parseCredential,
+  type CredentialAuthMethod,
+  type ResolvedCredential,
+  type SmtpCredential,
+} from "./credential.ts";
 export { mergeParameters, SEND_PARAMETERS, type MergedParameters, type ParameterSource } from "./merge.ts";
 export {
   checkOperation,
