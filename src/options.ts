@@ -151,7 +151,7 @@ export interface TransportOptions {
    * `close()` when done, or the open socket keeps the process alive until the timeout.
    */
   idleTimeout?: number;
-  /** Messages in flight at once on one connection when the server offers PIPELINING. Default 32. */
+  /** Messages in flight at once on one connection when the server offers PIPELINING. Default 100. */
   maxPipelinedMessages?: number;
   /** Caps on recipients, attachments and server replies (see {@link Limits}). */
   limits?: Limits;
@@ -373,7 +373,7 @@ export function resolveOptions(options: TransportOptions): ResolvedOptions {
     maxConnections: count(options.maxConnections, "maxConnections", 1, 1),
     maxMessagesPerConnection: count(options.maxMessagesPerConnection, "maxMessagesPerConnection", 100, 1),
     idleTimeout: count(options.idleTimeout, "idleTimeout", 0, 0),
-    maxPipelinedMessages: count(options.maxPipelinedMessages, "maxPipelinedMessages", 32, 1),
+    maxPipelinedMessages: count(options.maxPipelinedMessages, "maxPipelinedMessages", 100, 1),
     limits: resolveLimits(options.limits),
   };
   if (auth) resolved.auth = auth;
