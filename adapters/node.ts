@@ -10,14 +10,8 @@
  */
 
 import { hostname as osHostname } from "node:os";
-import { connect as netConnect, isIP, type Socket } from "node:net";
-import {
-  checkServerIdentity,
-  connect as tlsConnect,
-  type ConnectionOptions,
-  type PeerCertificate,
-  type TLSSocket,
-} from "node:tls";
+import type { Socket } from "node:net";
+import type { ConnectionOptions, PeerCertificate, TLSSocket } from "node:tls";
 import { SocketError } from "../src/socket.ts";
 import type {
   ConnectParams,
@@ -27,6 +21,28 @@ import type {
   TlsInfo,
   TlsParams,
 } from "../src/socket.ts";
+
+type NetModule = typeof import("node:net");
+type TlsModule = typeof import("node:tls");
+
+// node:net and node:tls load on the first connect, not at import: an edge function or a CLI
+// that imports the package without sending pays nothing for them.
+let builtins: Promise<{ net: NetModule; tls: TlsModule }> | undefined;
+let loaded: { net: NetModule; tls: TlsModule } | undefined;
+
+function loadBuiltins(): Promise<{ net: NetModule; tls: TlsModule }> {
+  builtins ??= Promise.all([import("node:net"), import("node:tls")]).then(([net, tls]) => {
+    loaded = { net, tls };
+    return loaded;
+  });
+  return builtins;
+}
+
+/** 4 or 6 for an IP literal, 0 for a name (the same answer as node:net's isIP for valid input). */
+function isIP(value: string): 0 | 4 | 6 {
+  if (/^(?:\d{1,3}\.){3}\d{1,3}$/.test(value)) return 4;
+  return value.includes(":") ? 6 : 0;
+}
 
 /** Above this many queued unread bytes the socket is paused until the core catches up. */
 const HIGH_WATER_MARK = 1024 * 1024;
@@ -189,7 +205,7 @@ function tlsOptions(name: string, ca: string[] | undefined): ConnectionOptions {
   const options: ConnectionOptions = {
     minVersion: "TLSv1.2",
     rejectUnauthorized: true,
-    checkServerIdentity: (_host: string, cert: PeerCertificate) => checkServerIdentity(name, cert),
+    checkServerIdentity: (_host: string, cert: PeerCertificate) => (loaded as { tls: TlsModule }).tls.checkServerIdentity(name, cert),
   };
   if (isIP(name) === 0) options.servername = name;
   if (ca !== undefined && ca.length > 0) options.ca = ca;
@@ -408,7 +424,7 @@ class NodeSmtpSocket implements SmtpSocket {
     }
     let tlsSocket: TLSSocket;
     try {
-      tlsSocket = tlsConnect({
+      tlsSocket = (loaded as { tls: TlsModule }).tls.connect({
         ...tlsOptions(ctx.servername, params.ca),
         socket: plain,
         ...(isIP(ctx.servername) !== 0 ? { host: ctx.servername } : {}),
@@ -544,7 +560,12 @@ function defaultClientName(): string | undefined {
   return name.split(".").every((label) => LABEL.test(label)) ? name : undefined;
 }
 
-function connect(params: ConnectParams): Promise<SmtpSocket> {
+async function connect(params: ConnectParams): Promise<SmtpSocket> {
+  const { net, tls } = await loadBuiltins();
+  return open(net, tls, params);
+}
+
+function open(net: NetModule, tls: TlsModule, params: ConnectParams): Promise<SmtpSocket> {
   const host = bare(params.hostname);
   const ctx: Context = {
     host,
@@ -556,13 +577,13 @@ function connect(params: ConnectParams): Promise<SmtpSocket> {
   let socket: Socket;
   try {
     if (params.tls === "on") {
-      socket = tlsConnect({
+      socket = tls.connect({
         ...tlsOptions(ctx.servername, params.ca),
         host,
         port: params.port,
       });
     } else {
-      socket = netConnect({ host, port: params.port, allowHalfOpen: true, noDelay: true });
+      socket = net.connect({ host, port: params.port, allowHalfOpen: true, noDelay: true });
     }
   } catch (err) {
     return Promise.reject(normalize(err, ctx));
