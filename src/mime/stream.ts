@@ -69,13 +69,25 @@ export function isStreamSegment(segment: AnySegment): segment is StreamSegment {
   return typeof (segment as Partial<StreamSegment>).stream === "function";
 }
 
-/** Gathers pieces into chunks of at most {@link CHUNK_SIZE}. */
+/**
+ * Gathers pieces into chunks of at most {@link CHUNK_SIZE}. Each buffer is allocated only
+ * when a piece needs it and sized to what is left of the message, so a 700-octet message
+ * costs one 700-octet buffer rather than a zeroed 64 KiB one (and no spare buffer at the end).
+ */
 class Chunker {
-  #buffer = new Uint8Array(CHUNK_SIZE);
+  #buffer: Uint8Array | undefined;
   #used = 0;
+  /** Bytes not yet pushed: an upper bound on what the next buffer must hold. */
+  #remaining: number;
+
+  /** @param total the exact number of bytes that will be pushed */
+  constructor(total: number) {
+    this.#remaining = total;
+  }
 
   /** Yields the chunks completed by `piece`. */
   *push(piece: Uint8Array): Generator<Uint8Array, void, undefined> {
+    this.#remaining -= piece.length;
     if (piece.length >= PASS_THROUGH && piece.length <= CHUNK_SIZE) {
       yield* this.end();
       yield piece;
@@ -83,19 +95,24 @@ class Chunker {
     }
     let offset = 0;
     while (offset < piece.length) {
-      const take = Math.min(piece.length - offset, CHUNK_SIZE - this.#used);
-      this.#buffer.set(piece.subarray(offset, offset + take), this.#used);
+      // What is buffered plus everything still to come (this piece's rest included).
+      const buffer = (this.#buffer ??= new Uint8Array(
+        Math.min(CHUNK_SIZE, Math.max(0, this.#remaining) + piece.length - offset),
+      ));
+      const take = Math.min(piece.length - offset, buffer.length - this.#used);
+      buffer.set(piece.subarray(offset, offset + take), this.#used);
       this.#used += take;
       offset += take;
-      if (this.#used === CHUNK_SIZE) yield* this.end();
+      if (this.#used === buffer.length) yield* this.end();
     }
   }
 
-  /** Yields what is gathered so far, if anything, and starts a fresh buffer. */
+  /** Yields what is gathered so far, if anything; the next piece starts a new buffer. */
   *end(): Generator<Uint8Array, void, undefined> {
-    if (this.#used === 0) return;
-    const chunk = this.#used === CHUNK_SIZE ? this.#buffer : this.#buffer.subarray(0, this.#used);
-    this.#buffer = new Uint8Array(CHUNK_SIZE);
+    const buffer = this.#buffer;
+    if (buffer === undefined || this.#used === 0) return;
+    const chunk = this.#used === buffer.length ? buffer : buffer.subarray(0, this.#used);
+    this.#buffer = undefined;
     this.#used = 0;
     yield chunk;
   }
@@ -117,7 +134,7 @@ export function* chunkSegments(segments: readonly AnySegment[]): Generator<Uint8
       `${streamed.field} is a ReadableStream: this message can only be read asynchronously, once (use stream())`,
     );
   }
-  const chunker = new Chunker();
+  const chunker = new Chunker(totalSize(segments));
   for (const segment of segments as readonly Segment[]) {
     for (const piece of segment.bytes()) yield* chunker.push(piece);
   }
@@ -129,7 +146,7 @@ export function* chunkSegments(segments: readonly AnySegment[]): Generator<Uint8
  * {@link StreamSegment}s (each only once).
  */
 export async function* streamSegments(segments: readonly AnySegment[]): AsyncGenerator<Uint8Array, void, undefined> {
-  const chunker = new Chunker();
+  const chunker = new Chunker(totalSize(segments));
   for (const segment of segments) {
     if (isStreamSegment(segment)) {
       for await (const piece of segment.stream()) yield* chunker.push(piece);
