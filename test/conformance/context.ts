@@ -35,6 +35,12 @@ export interface ServerPorts {
   smtpStarttls: number;
   /** smtp-server: implicit TLS, AUTH PLAIN/LOGIN. */
   smtpImplicit: number;
+  /**
+   * smtp-server: STARTTLS, AUTH PLAIN LOGIN CRAM-MD5 XOAUTH2 OAUTHBEARER (in that order)
+   * after TLS; checks the CRAM-MD5 HMAC and the static `user.accessToken`; keeps the raw
+   * bytes of small messages for `/verify-dkim`.
+   */
+  smtpAuth: number;
 }
 
 /** The JSON the Node side passes to each runtime. */
@@ -49,8 +55,8 @@ export interface ConformanceConfig {
   controlUrl: string;
   /** Server ports. */
   ports: ServerPorts;
-  /** Credentials the smtp-server accepts. */
-  user: { username: string; password: string };
+  /** Credentials the smtp-servers accept; `accessToken` only on `smtpAuth` (XOAUTH2, OAUTHBEARER). */
+  user: { username: string; password: string; accessToken: string };
   /** Run only cases whose name contains one of these. */
   only?: string[];
 }
@@ -71,6 +77,42 @@ export interface AuthAttempt {
   method: string;
   username: string;
   ok: boolean;
+  /** The bearer token given (XOAUTH2 and OAUTHBEARER only). */
+  accessToken?: string;
+  /** The `host` the client reported (OAUTHBEARER only). */
+  host?: string;
+  /** The `port` the client reported (OAUTHBEARER only). */
+  port?: string;
+}
+
+/** What `/verify-dkim` needs besides the message: the public key, published by a test resolver. */
+export interface DkimKeyRecord {
+  /** `d=`. */
+  domain: string;
+  /** `s=`. */
+  selector: string;
+  /** `k=` of the TXT record. */
+  keyType: "rsa" | "ed25519";
+  /** `p=`: base64 of the SPKI DER (RSA) or of the raw 32-byte key (Ed25519, RFC 8463 §4.2). */
+  publicKey: string;
+}
+
+/** mailauth's verdict on each DKIM-Signature of a message. */
+export interface DkimVerdict {
+  /** The TXT look-ups mailauth made, `"TXT <name>"`. */
+  lookups: string[];
+  results: Array<{
+    /** "pass", "fail", "neutral", "policy", … */
+    result: string;
+    /** Why, when not a pass. */
+    comment?: string;
+    signingDomain?: string;
+    selector?: string;
+    /** `a=`. */
+    algo?: string;
+    /** `c=`. */
+    format?: string;
+  }>;
 }
 
 /** Client of the Node side's control endpoint (plain HTTP on 127.0.0.1). */
@@ -91,6 +133,23 @@ export class Control {
   /** The message captured under a Message-ID (with or without brackets) or subject. */
   async fetchCaptured(id: string): Promise<CapturedMessage | undefined> {
     return this.get<CapturedMessage>(`/captured/${encodeURIComponent(id.replace(/^<|>$/g, ""))}`);
+  }
+
+  /**
+   * Has mailauth verify the DKIM signatures of a message: one the server captured (`id`:
+   * its Message-ID or subject; raw bytes are kept for messages under 1 MiB) or one given
+   * as bytes (`raw`).
+   */
+  async verifyDkim(message: { id: string } | { raw: Uint8Array }, key: DkimKeyRecord): Promise<DkimVerdict> {
+    const body = "id" in message ? { ...key, id: message.id } : { ...key, raw: base64(message.raw) };
+    const res = await fetch(`${this.baseUrl}/verify-dkim`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify(body),
+    });
+    const text = await res.text();
+    if (!res.ok) throw new Error(`control /verify-dkim: HTTP ${res.status}: ${text}`);
+    return JSON.parse(text) as DkimVerdict;
   }
 
   /** Every AUTH attempt so far. */
@@ -146,6 +205,13 @@ export interface Case {
   /** Only meaningful on these runtimes (the others do not run or count it). */
   runtimes?: string[];
   run(ctx: Ctx): Promise<void>;
+}
+
+/** Base64 of bytes, Web APIs only. */
+export function base64(bytes: Uint8Array): string {
+  let binary = "";
+  for (let i = 0; i < bytes.length; i += 0x8000) binary += String.fromCharCode(...bytes.subarray(i, i + 0x8000));
+  return btoa(binary);
 }
 
 /** Promise-based sleep. */

@@ -14,12 +14,15 @@ import { describeError, equal, ok, oneOf, rejects } from "./assert.ts";
 import { type Case, type Ctx, sleep } from "./context.ts";
 import { randomBytes, sha256Hex } from "./wire.ts";
 
-const FROM = "sender@example.test";
-const TO = "rcpt@example.test";
+/** Envelope sender and recipient the SMTP-level cases use. */
+export const FROM = "sender@example.test";
+export const TO = "rcpt@example.test";
 
-type Extra = Partial<Omit<TransportOptions, "host" | "port" | "encryption" | "connector">>;
+/** Transport options a case may add or override. */
+export type Extra = Partial<Omit<TransportOptions, "host" | "port" | "encryption" | "connector">>;
 
-function transport(ctx: Ctx, port: number, encryption: Encryption, extra: Extra = {}): Transport {
+/** A transport to a Node-side server through the connector under test, trusting the test CA. */
+export function transport(ctx: Ctx, port: number, encryption: Encryption, extra: Extra = {}): Transport {
   const t = ctx.tls();
   return createTransport({
     host: ctx.config.hostname,
@@ -35,7 +38,7 @@ function transport(ctx: Ctx, port: number, encryption: Encryption, extra: Extra 
 }
 
 /** Runs `fn` with a transport and always closes it. */
-async function withTransport<T>(t: Transport, fn: (t: Transport) => Promise<T>): Promise<T> {
+export async function withTransport<T>(t: Transport, fn: (t: Transport) => Promise<T>): Promise<T> {
   try {
     return await fn(t);
   } finally {
@@ -48,7 +51,8 @@ function codeOf(err: unknown): string | undefined {
   return typeof code === "string" ? code : undefined;
 }
 
-function expectCode(ctx: Ctx, err: unknown, codes: readonly SmtpErrorCode[], what: string): void {
+/** Expects an SmtpError with one of `codes`, and notes what it was. */
+export function expectCode(ctx: Ctx, err: unknown, codes: readonly SmtpErrorCode[], what: string): void {
   ctx.note(`${what}: ${describeError(err)}`);
   const e = err as { name?: unknown } | null;
   ok(e instanceof Error && typeof codeOf(e) === "string", `${what}: expected an SmtpError, got ${describeError(err)}`);
