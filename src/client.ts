@@ -34,6 +34,15 @@ export interface CommandOptions {
 const TLS_MODES: Record<ResolvedOptions["encryption"], TlsMode> = { tls: "on", starttls: "starttls", none: "off" };
 // A TLS record starts with 0x14-0x17 then 0x03: what a plaintext client sees from an implicit-TLS port.
 const TLS_RECORD = /^[\x14-\x17]\x03/;
+// setTimeout's longest delay; a longer one would fire at once.
+const MAX_DELAY = 2 ** 31 - 1;
+
+/** One wait in progress and when it times out (a {@link performance.now} time). */
+interface Deadline {
+  at: number;
+  ms: number;
+  what: string;
+}
 
 /** An open SMTP session. Use {@link SmtpSession.open}. */
 export class SmtpSession {
@@ -64,6 +73,14 @@ export class SmtpSession {
   #writes: Promise<unknown> = Promise.resolve();
   #justUpgraded = false;
   #closed = false;
+  // Every wait's deadline is served by one timer per session, re-armed only when a wait ends
+  // sooner than the timer: a message costs no setTimeout/clearTimeout per read and write.
+  readonly #deadlines = new Set<Deadline>();
+  #timer: ReturnType<typeof setTimeout> | undefined;
+  #timerAt = Infinity;
+  // Rejects each wait in progress when the session fails (instead of racing #failed, which
+  // would keep one reaction per wait on that promise for the whole life of the session).
+  readonly #interrupts = new Set<(error: SmtpError) => void>();
 
   private constructor(options: ResolvedOptions, connector: Connector) {
     this.#options = options;
@@ -177,27 +194,78 @@ export class SmtpSession {
   fail(error: SmtpError): SmtpError {
     if (this.#failure) return this.#failure;
     this.#failure = error;
+    this.#stopTimer();
     this.#socket?.abort(error);
     this.#rejectFailed(error);
+    for (const interrupt of this.#interrupts) interrupt(error);
+    this.#interrupts.clear();
     return error;
+  }
+
+  /** `work`, or the session's failure if that comes first. */
+  #race<T>(work: Promise<T>): Promise<T> {
+    if (this.#failure) return Promise.race([work, this.#failed]);
+    return new Promise<T>((resolve, reject) => {
+      this.#interrupts.add(reject);
+      work.then(
+        (value) => {
+          this.#interrupts.delete(reject);
+          resolve(value);
+        },
+        (error: unknown) => {
+          this.#interrupts.delete(reject);
+          reject(error);
+        },
+      );
+    });
+  }
+
+  /** Makes sure the timer fires no later than `at`. */
+  #arm(at: number): void {
+    if (this.#timer !== undefined && this.#timerAt <= at) return;
+    if (this.#timer !== undefined) clearTimeout(this.#timer);
+    this.#timerAt = at;
+    this.#timer = setTimeout(this.#onTimer, Math.min(MAX_DELAY, Math.max(0, at - performance.now())));
+  }
+
+  readonly #onTimer = (): void => {
+    this.#timer = undefined;
+    this.#timerAt = Infinity;
+    const now = performance.now();
+    let next = Infinity;
+    for (const deadline of this.#deadlines) {
+      if (deadline.at <= now) {
+        this.fail(new SmtpTimeoutError(`Timed out after ${deadline.ms} ms waiting for ${deadline.what}`, {
+          code: "ETIMEDOUT", retryable: true, phase: this.#phase, hint: this.#greetingHint(),
+        }));
+        return;
+      }
+      if (deadline.at < next) next = deadline.at;
+    }
+    // Waits that began after the timer was armed; none left means the session is idle.
+    if (next !== Infinity) this.#arm(next);
+  };
+
+  #stopTimer(): void {
+    if (this.#timer !== undefined) clearTimeout(this.#timer);
+    this.#timer = undefined;
+    this.#timerAt = Infinity;
   }
 
   /** Runs `work` with a deadline; when it passes, the session fails with a timeout error. */
   async #deadline<T>(ms: number, what: string, work: () => Promise<T>): Promise<T> {
-    const timer = setTimeout(() => {
-      this.fail(new SmtpTimeoutError(`Timed out after ${ms} ms waiting for ${what}`, {
-        code: "ETIMEDOUT", retryable: true, phase: this.#phase, hint: this.#greetingHint(),
-      }));
-    }, ms);
+    const deadline: Deadline = { at: performance.now() + ms, ms, what };
+    this.#deadlines.add(deadline);
+    this.#arm(deadline.at);
     try {
-      return await Promise.race([work(), this.#failed]);
+      return await this.#race(work());
     } catch (error) {
       // A raw socket error (a reset, say) ends the session like any other failure.
       if (this.#failure) throw this.#failure;
       if (error instanceof SmtpError) throw error;
       throw this.fail(toSmtpError(error, this.#context()));
     } finally {
-      clearTimeout(timer);
+      this.#deadlines.delete(deadline);
     }
   }
 
@@ -296,25 +364,13 @@ export class SmtpSession {
 
   /** Reads one complete reply within `timeout` ms. */
   async readReply(timeout: number, what = "the server's reply"): Promise<SmtpReply> {
+    // A reply already buffered (pipelined replies arrive together) needs no deadline.
+    const ready = this.#nextReply();
+    if (ready) return ready;
     return this.#deadline(timeout, what, async () => {
       for (;;) {
-        let reply: SmtpReply | undefined;
-        try {
-          reply = this.#reader.next();
-        } catch (error) {
-          throw this.fail(this.#formatError(error));
-        }
-        if (reply) {
-          if (this.#secrets.length > 0) reply = this.#redact(reply);
-          this.#awaiting--;
-          // Bytes beyond every reply owed: a server that speaks out of turn would shift the
-          // pairing of replies to commands (or, after STARTTLS, an injection attack).
-          if (this.#awaiting <= 0 && this.#reader.buffered > 0) throw this.fail(this.#unsolicited());
-          for (const [i, line] of reply.lines.entries()) {
-            this.#log("server", `${reply.code}${i < reply.lines.length - 1 ? "-" : " "}${line}`);
-          }
-          return reply;
-        }
+        const reply = this.#nextReply();
+        if (reply) return reply;
         const socket = this.#socket as SmtpSocket;
         const chunk = await socket.read();
         if (this.#failure) throw this.#failure;
@@ -322,6 +378,27 @@ export class SmtpSession {
         this.#reader.push(chunk);
       }
     });
+  }
+
+  /** The next complete reply from the buffer, counted and logged, or undefined. */
+  #nextReply(): SmtpReply | undefined {
+    let reply: SmtpReply | undefined;
+    try {
+      reply = this.#reader.next();
+    } catch (error) {
+      throw this.fail(this.#formatError(error));
+    }
+    if (!reply) return undefined;
+    if (this.#secrets.length > 0) reply = this.#redact(reply);
+    this.#awaiting--;
+    // Bytes beyond every reply owed: a server that speaks out of turn would shift the
+    // pairing of replies to commands (or, after STARTTLS, an injection attack).
+    if (this.#awaiting <= 0 && this.#reader.buffered > 0) throw this.fail(this.#unsolicited());
+    if (this.#options.logger) {
+      const { code, lines } = reply;
+      for (let i = 0; i < lines.length; i++) this.#log("server", `${code}${i < lines.length - 1 ? "-" : " "}${lines[i]}`);
+    }
+    return reply;
   }
 
   #unsolicited(): SmtpError {
@@ -336,7 +413,10 @@ export class SmtpSession {
 
   /** Hides secrets in what the server sent back (a server may echo the AUTH exchange). */
   #redact(reply: SmtpReply): SmtpReply {
-    const lines = reply.lines.map((line) => this.#secrets.reduce((text, secret) => text.split(secret).join("[redacted]"), line));
+    const secrets = this.#secrets;
+    // Most replies contain no secret: keep them as they are rather than copying every line.
+    if (!reply.lines.some((line) => secrets.some((secret) => line.includes(secret)))) return reply;
+    const lines = reply.lines.map((line) => secrets.reduce((text, secret) => text.split(secret).join("[redacted]"), line));
     return { ...reply, lines };
   }
 
@@ -419,7 +499,7 @@ export class SmtpSession {
     });
     const previous = this.#writes;
     this.#writes = previous.then(() => held);
-    await Promise.race([previous, this.#failed]);
+    await this.#race(previous);
     let released = false;
     return () => {
       if (!released) {
@@ -457,6 +537,7 @@ export class SmtpSession {
       }),
     ]);
     clearTimeout(timer);
+    this.#stopTimer();
     socket.abort(this.#failure ?? new SmtpAbortError("Session closed", { code: "ECLOSED", retryable: false, phase: "quit" }));
   }
 }
