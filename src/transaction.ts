@@ -22,6 +22,7 @@ import { orcptValue } from "./dsn.ts";
 import type { ComposedMessage, Envelope } from "./message.ts";
 import type { Capabilities } from "./protocol/capabilities.ts";
 import { commandBytes, mailCommand, rcptCommand, type MailParams, type RcptParams } from "./protocol/commands.ts";
+import { isSynchronous } from "./mime/stream.ts";
 import { DotStuffer } from "./protocol/dot-stuffer.ts";
 import { replyInfo, replyText, type SmtpReply } from "./protocol/reply.ts";
 
@@ -339,7 +340,7 @@ async function writeMessage(
     await session.write(bytes, owed);
     onProgress?.({ written, total: message.size });
   };
-  for await (const chunk of messageBytes(session, message)) {
+  const take = async (chunk: Uint8Array): Promise<void> => {
     const out = stuffer ? stuffer.stuff(chunk) : chunk;
     // A big chunk goes out on its own rather than being copied into a joined buffer.
     if (pendingBytes > 0 && pendingBytes + out.length > COALESCE) await flush();
@@ -347,6 +348,12 @@ async function writeMessage(
     pendingBytes += out.length;
     written += chunk.length;
     if (pendingBytes >= COALESCE) await flush();
+  };
+  if (isSynchronous(message)) {
+    // No stream attachment: the same bytes from chunks(), without async generators.
+    for (const chunk of syncMessageBytes(session, message)) await take(chunk);
+  } else {
+    for await (const chunk of messageBytes(session, message)) await take(chunk);
   }
   if (stuffer) {
     const end = stuffer.terminator();
@@ -366,13 +373,26 @@ async function* messageBytes(session: SmtpSession, message: ComposedMessage): As
     if (message.stream) yield* message.stream();
     else yield* message.chunks();
   } catch (error) {
-    const failure = error instanceof SmtpError
-      ? error
-      : new SmtpMessageError(`Reading the message failed: ${error instanceof Error ? error.message : String(error)}`, {
-        code: "EMESSAGE", retryable: false, phase: "data", cause: error,
-      });
-    throw session.fail(failure);
+    throw readFailure(session, error);
   }
+}
+
+/** {@link messageBytes} for a message whose `chunks()` can be read. */
+function* syncMessageBytes(session: SmtpSession, message: ComposedMessage): Generator<Uint8Array, void, undefined> {
+  try {
+    yield* message.chunks();
+  } catch (error) {
+    throw readFailure(session, error);
+  }
+}
+
+function readFailure(session: SmtpSession, error: unknown): SmtpError {
+  const failure = error instanceof SmtpError
+    ? error
+    : new SmtpMessageError(`Reading the message failed: ${error instanceof Error ? error.message : String(error)}`, {
+      code: "EMESSAGE", retryable: false, phase: "data", cause: error,
+    });
+  return session.fail(failure);
 }
 
 function concat(parts: Uint8Array[], total: number): Uint8Array {

@@ -9,6 +9,7 @@
 
 import type { ComposedMessage } from "../message.ts";
 import { toBase64 } from "../mime/base64.ts";
+import { isSynchronous, markSynchronous } from "../mime/stream.ts";
 import { RelaxedBody, relaxedHeader } from "./canonical.ts";
 import { HeaderSplitter, splitFields, type HeaderField } from "./header-section.ts";
 import { importPrivateKey, parsePrivateKeyPem, signData, type DkimAlgorithm } from "./key.ts";
@@ -198,7 +199,7 @@ export class DkimSigner {
 /** `message` with `head` before its bytes. */
 function prepend(message: ComposedMessage, head: Uint8Array): ComposedMessage {
   const inner = message;
-  return {
+  const signed: ComposedMessage = {
     ...inner,
     size: head.length + inner.size,
     *chunks(): Generator<Uint8Array, void, undefined> {
@@ -211,4 +212,5 @@ function prepend(message: ComposedMessage, head: Uint8Array): ComposedMessage {
       else yield* inner.chunks();
     },
   };
+  return isSynchronous(inner) ? markSynchronous(signed) : signed;
 }

@@ -29,6 +29,7 @@ import {
   chunkSegments,
   isStreamSegment,
   lazySegment,
+  markSynchronous,
   streamSegments,
   textSegment,
   totalSize,
@@ -211,7 +212,7 @@ export function composeWithInfo(message: MailMessage, options: ComposeOptions = 
     ...(dsn ? { dsn } : {}),
   };
   const streamed = segments.find(isStreamSegment);
-  return streamed ? { message: composed, streamedField: streamed.field } : { message: composed };
+  return streamed ? { message: composed, streamedField: streamed.field } : { message: markSynchronous(composed) };
 }
 
 /**

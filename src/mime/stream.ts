@@ -141,6 +141,21 @@ export function* chunkSegments(segments: readonly AnySegment[]): Generator<Uint8
   yield* chunker.end();
 }
 
+// Composed messages whose chunks() can be read (no stream attachment), so that a writer can
+// iterate them synchronously instead of through stream(): `for await` costs microtasks per chunk.
+const synchronous = new WeakSet<object>();
+
+/** Records that `message.chunks()` yields the same bytes as `message.stream()`. */
+export function markSynchronous<T extends object>(message: T): T {
+  synchronous.add(message);
+  return message;
+}
+
+/** Whether {@link markSynchronous} was called for `message`. */
+export function isSynchronous(message: object): boolean {
+  return synchronous.has(message);
+}
+
 /**
  * The asynchronous form of {@link chunkSegments}: the same chunks, and it also reads
  * {@link StreamSegment}s (each only once).
