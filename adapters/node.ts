@@ -300,6 +300,8 @@ class NodeSmtpSocket implements SmtpSocket {
   #reader: Waiter<Uint8Array | null> | undefined;
   readonly #writers = new Set<Waiter<void>>();
   readonly #closeWaiters: (() => void)[] = [];
+  /** Writes are being gathered until the current tick ends (see `write`). */
+  #corked = false;
 
   readonly #onData = (chunk: Buffer): void => {
     if (this.#closeCalled) return; // closing: drain to EOF, keep nothing
@@ -332,6 +334,12 @@ class NodeSmtpSocket implements SmtpSocket {
     const writers = [...this.#writers];
     this.#writers.clear();
     for (const w of writers) w.resolve();
+  };
+
+  readonly #uncork = (): void => {
+    if (!this.#corked) return;
+    this.#corked = false;
+    this.#socket.uncork();
   };
 
   readonly #onClose = (): void => {
@@ -388,6 +396,13 @@ class NodeSmtpSocket implements SmtpSocket {
     return new Promise<void>((resolve, reject) => {
       let accepted: boolean;
       try {
+        // Writes made in one tick (one message's body and the next one's pipelined envelope,
+        // say) leave in one system call: corked here, sent when the tick's work is done.
+        if (!this.#corked) {
+          this.#corked = true;
+          this.#socket.cork();
+          process.nextTick(this.#uncork);
+        }
         accepted = this.#socket.write(bytes);
       } catch (err) {
         reject(normalize(err, this.#ctx));
@@ -526,6 +541,7 @@ class NodeSmtpSocket implements SmtpSocket {
 
   /** Hands the TCP connection over to TLS: this object goes dead, the socket lives on. */
   #detach(): void {
+    this.#uncork(); // what was written goes out before TLS takes the connection over
     const socket = this.#socket;
     socket.off("data", this.#onData);
     socket.off("end", this.#onEnd);
