@@ -18,9 +18,12 @@ const CLASS: Uint8Array = new Uint8Array(128);
 for (let i = 0; i < 64; i++) CLASS[ALPHABET.charCodeAt(i)] = 1;
 for (const ws of [9, 10, 13, 32]) CLASS[ws] = 2;
 
-// Alphabet characters, then at most two "=" at the very end.
-const CLEAN = /^[A-Za-z0-9+/]*={0,2}$/;
+// 0 for the 64 alphabet octets, 1 for every other octet (for the clean-string fast path).
+const NOT_ALPHABET: Uint8Array = new Uint8Array(256).fill(1);
+for (let i = 0; i < 64; i++) NOT_ALPHABET[ALPHABET.charCodeAt(i)] = 0;
 const ENCODER = new TextEncoder();
+// Characters checked per encodeInto in isClean.
+const CLEAN_BLOCK = 65536;
 
 /** Encoded characters per output line (RFC 2045 §6.8 allows at most 76). */
 export const LINE_LENGTH = 76;
@@ -41,8 +44,8 @@ const CRLF_LF = 10;
  * @throws {SmtpValidationError} with code `EATTACHMENT`
  */
 export function checkBase64(value: string, field: string): number {
-  // Fast path for the common case, a string with no whitespace: one native regex scan.
-  if (CLEAN.test(value) && value.length % 4 === 0) return value.length;
+  // Fast path for the common case, a string with no whitespace.
+  if (value.length % 4 === 0 && isClean(value)) return value.length;
   let data = 0;
   let padding = 0;
   for (let i = 0; i < value.length; i++) {
@@ -75,6 +78,28 @@ export function checkBase64(value: string, field: string): number {
   }
   // "xy==" and "xyz=" are the only legal final groups with padding; "x===" was refused above.
   return total;
+}
+
+/**
+ * True when `value` is alphabet characters then at most two "=". Several times faster than
+ * the equivalent regex on a long string: blocks are encoded natively into one octet per
+ * character (or fail to fit: non-ASCII) and checked by table without a branch per octet.
+ */
+function isClean(value: string): boolean {
+  let end = value.length;
+  if (end > 0 && value.charCodeAt(end - 1) === 61) end--;
+  if (end > 0 && value.charCodeAt(end - 1) === 61) end--;
+  const block = new Uint8Array(Math.min(CLEAN_BLOCK, end));
+  for (let start = 0; start < end; start += CLEAN_BLOCK) {
+    const length = Math.min(end - start, CLEAN_BLOCK);
+    const { read, written } = ENCODER.encodeInto(value.substring(start, start + length), block);
+    // Anything non-ASCII takes more than one octet, so not every character fits.
+    if (read !== length) return false;
+    let bad = 0;
+    for (let i = 0; i < written; i++) bad |= NOT_ALPHABET[block[i]!]!;
+    if (bad !== 0) return false;
+  }
+  return true;
 }
 
 /** Octets produced by {@link wrapBase64} for a string with `stripped` base64 characters. */
