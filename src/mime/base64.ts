@@ -94,12 +94,17 @@ function isClean(value: string): boolean {
     const length = Math.min(end - start, CLEAN_BLOCK);
     const { read, written } = ENCODER.encodeInto(value.substring(start, start + length), block);
     // Anything non-ASCII takes more than one octet, so not every character fits.
-    if (read !== length) return false;
-    let bad = 0;
-    for (let i = 0; i < written; i++) bad |= NOT_ALPHABET[block[i]!]!;
-    if (bad !== 0) return false;
+    if (read !== length || notAlphabet(block, written) !== 0) return false;
   }
   return true;
+}
+
+// A function of its own, so that it is optimised as a whole on a cold start rather than
+// through on-stack replacement of the caller's loop (about 27 -> 17 ms on a 14 MB string).
+function notAlphabet(octets: Uint8Array, length: number): number {
+  let bad = 0;
+  for (let i = 0; i < length; i++) bad |= NOT_ALPHABET[octets[i]!]!;
+  return bad;
 }
 
 /** Octets produced by {@link wrapBase64} for a string with `stripped` base64 characters. */
@@ -152,23 +157,27 @@ function* wrapClean(value: string): Generator<Uint8Array, void, undefined> {
   const scratch = new Uint8Array(perChunk);
   for (let start = 0; start < value.length; start += perChunk) {
     const chars = Math.min(perChunk, value.length - start);
-    const last = start + chars === value.length;
-    const lines = Math.ceil(chars / LINE_LENGTH);
-    const out = new Uint8Array(chars + 2 * (last ? lines - 1 : lines));
-    // ASCII only (checked), so one character is one byte.
-    ENCODER.encodeInto(value.substring(start, start + chars), scratch);
-    let o = 0;
-    for (let at = 0; at < chars; at += LINE_LENGTH) {
-      const end = Math.min(at + LINE_LENGTH, chars);
-      out.set(scratch.subarray(at, end), o);
-      o += end - at;
-      if (o < out.length) {
-        out[o++] = CRLF_CR;
-        out[o++] = CRLF_LF;
-      }
-    }
-    yield out;
+    yield wrapLines(value, start, chars, start + chars === value.length, scratch);
   }
+}
+
+// One chunk of wrapClean, outside the generator so that it is optimised on its own.
+function wrapLines(value: string, start: number, chars: number, last: boolean, scratch: Uint8Array): Uint8Array {
+  const lines = Math.ceil(chars / LINE_LENGTH);
+  const out = new Uint8Array(chars + 2 * (last ? lines - 1 : lines));
+  // ASCII only (checked), so one character is one byte.
+  ENCODER.encodeInto(value.substring(start, start + chars), scratch);
+  let o = 0;
+  for (let at = 0; at < chars; at += LINE_LENGTH) {
+    const end = Math.min(at + LINE_LENGTH, chars);
+    out.set(scratch.subarray(at, end), o);
+    o += end - at;
+    if (o < out.length) {
+      out[o++] = CRLF_CR;
+      out[o++] = CRLF_LF;
+    }
+  }
+  return out;
 }
 
 /** Octets produced by {@link encodeBase64} for `byteLength` input bytes. */
