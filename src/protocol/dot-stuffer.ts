@@ -21,6 +21,12 @@ export class DotStuffer {
   /** Returns the chunk with every line-leading "." doubled (the same array when nothing changed). */
   stuff(chunk: Uint8Array): Uint8Array {
     if (chunk.length === 0) return chunk;
+    // No dot at all (base64 never has one): one native scan instead of one per line.
+    if (chunk.indexOf(DOT) === -1) {
+      this.#lastByte = chunk[chunk.length - 1] as number;
+      this.#atLineStart = this.#lastByte === LF;
+      return chunk;
+    }
     const dots: number[] = [];
     if (this.#atLineStart && chunk[0] === DOT) dots.push(0);
     let at = chunk.indexOf(LF);
