@@ -8,12 +8,32 @@
 /** Used when the sender's domain cannot name the message (an address literal). */
 export const FALLBACK_DOMAIN = "localhost.localdomain";
 
+// Random octets are drawn from the CSPRNG a few KiB at a time and each is used once: one
+// getRandomValues call per message and boundary costs more than the rest of the ID.
+const POOL_SIZE = 4096;
+let pool = new Uint8Array(0);
+let poolAt = 0;
+
+const HEX: string[] = [];
+for (let i = 0; i < 256; i++) HEX.push(i.toString(16).padStart(2, "0"));
+
 /** `bytes` random bytes as lower-case hex. */
 export function randomHex(bytes: number): string {
-  const buf = new Uint8Array(bytes);
-  crypto.getRandomValues(buf);
+  if (bytes > POOL_SIZE) {
+    const buf = crypto.getRandomValues(new Uint8Array(bytes));
+    let s = "";
+    for (let i = 0; i < buf.length; i++) s += HEX[buf[i]!];
+    return s;
+  }
+  if (poolAt + bytes > pool.length) {
+    pool = crypto.getRandomValues(new Uint8Array(POOL_SIZE));
+    poolAt = 0;
+  }
   let s = "";
-  for (let i = 0; i < buf.length; i++) s += buf[i]!.toString(16).padStart(2, "0");
+  for (let i = poolAt; i < poolAt + bytes; i++) s += HEX[pool[i]!];
+  // Used octets are wiped, so nothing already handed out stays readable in the pool.
+  pool.fill(0, poolAt, poolAt + bytes);
+  poolAt += bytes;
   return s;
 }
 
