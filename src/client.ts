@@ -460,9 +460,9 @@ export class SmtpSession {
   }
 
   /** Writes several command lines in one write (PIPELINING, RFC 2920) without reading. */
-  async writeCommands(lines: string[], logAs: string[] = lines): Promise<void> {
+  writeCommands(lines: string[], logAs: string[] = lines): Promise<void> {
     for (const line of logAs) this.#log("client", line);
-    await this.write(commandBytes(...lines), lines.length);
+    return this.write(commandBytes(...lines), lines.length);
   }
 
   /** Sends one command and reads its reply (after every reply already expected). */
@@ -480,7 +480,8 @@ export class SmtpSession {
   expect(count: number, timeout: number, what?: string): Promise<SmtpReply[]> {
     const read = async (): Promise<SmtpReply[]> => {
       const replies: SmtpReply[] = [];
-      for (let i = 0; i < count; i++) replies.push(await this.readReply(timeout, what));
+      // A reply already buffered is taken without an await (pipelined replies come together).
+      for (let i = 0; i < count; i++) replies.push(this.#nextReply() ?? (await this.readReply(timeout, what)));
       return replies;
     };
     const next = this.#replies.then(read, read);
