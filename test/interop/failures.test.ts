@@ -219,7 +219,7 @@ describe.concurrent("size limit (SIZE 10485760)", () => {
     await removeCopies(paths);
   });
 
-  it("a message the client thinks fits but Postfix counts over the limit: 552 5.3.4 after BDAT is ESIZE, and the connection goes on", async ({ expect }) => {
+  it("a message the client thinks fits but Postfix counts over the limit: 552 5.3.4 after the final dot is ESIZE, and the connection goes on", async ({ expect }) => {
     const tag = uniqueTag();
     const limit = env.sizeLimit;
     // Composed size limit - 64: under the announced SIZE, but Postfix counts its own
@@ -252,7 +252,10 @@ describe.concurrent("size limit (SIZE 10485760)", () => {
       expect(error.phase).toBe("data");
       expect(error.replyCode).toBe(552);
       expect(error.enhancedCode).toBe("5.3.4");
-      expect(log.client()).toContain(`BDAT ${size} LAST`);
+      // The plain port offers no CHUNKING: the message went with DATA and was refused after
+      // its final dot (the BDAT form of this refusal is covered in send.test.ts).
+      expect(log.client()).toContain("DATA");
+      expect(log.client().filter((l) => l.startsWith("BDAT"))).toEqual([]);
 
       const next = await smtp.send({ to: `edge-next-${tag}@example.test`, subject: `after edge ${tag}`, text: "Next.\n" }, { timeout: 30_000 });
       paths = await waitForCopies(next.messageId, 1);

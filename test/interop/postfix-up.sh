@@ -338,11 +338,13 @@ $HOST:$SMTPS_PORT inet   n       -      n      -      -       smtpd
   -o smtpd_tls_wrappermode=yes
   -o smtpd_tls_security_level=encrypt
   -o smtpd_tls_auth_only=yes
-# Plain text: no STARTTLS offered at all, AUTH allowed in clear.
+# Plain text: no STARTTLS offered at all, AUTH allowed in clear. CHUNKING is not offered
+# here, so clients use DATA (dot-stuffing, the end-of-data dot) against a real MTA too.
 $HOST:$PLAIN_PORT inet   n       -      n      -      -       smtpd
   -o syslog_name=nina-interop/plain
   -o smtpd_tls_security_level=none
   -o smtpd_tls_auth_only=no
+  -o smtpd_discard_ehlo_keywords=chunking
 pickup     unix       n       -      n      60     1       pickup
 cleanup    unix       n       -      n      -      0       cleanup
 qmgr       unix       n       -      n      300    1       qmgr
