@@ -7,7 +7,7 @@
  */
 
 import { SmtpValidationError } from "./errors.ts";
-import type { DsnNotify, DsnOptions } from "./message.ts";
+import type { DsnNotify } from "./message.ts";
 import { encodeUtf8AddrXtext, encodeXtext } from "./protocol/xtext.ts";
 
 /** A checked DSN request, values in canonical (upper) case. */

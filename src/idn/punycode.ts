@@ -15,7 +15,6 @@ const SKEW = 38;
 const DAMP = 700;
 const INITIAL_BIAS = 72;
 const INITIAL_N = 0x80;
-const DELIMITER = 0x2d; // "-"
 /** Largest value the integer variables may hold (RFC 3492 §6.4 asks for overflow detection). */
 const MAX_INT = 0x7fffffff;
 
