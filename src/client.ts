@@ -64,8 +64,6 @@ export class SmtpSession {
   #reader: ReplyReader;
   #phase: SmtpPhase = "connect";
   #failure?: SmtpError;
-  #rejectFailed!: (error: SmtpError) => void;
-  readonly #failed: Promise<never>;
   #replies: Promise<unknown> = Promise.resolve();
   // Replies the server owes: the greeting, then one per command written (RFC 5321 §4.2).
   #awaiting = 1;
@@ -78,18 +76,14 @@ export class SmtpSession {
   readonly #deadlines = new Set<Deadline>();
   #timer: ReturnType<typeof setTimeout> | undefined;
   #timerAt = Infinity;
-  // Rejects each wait in progress when the session fails (instead of racing #failed, which
-  // would keep one reaction per wait on that promise for the whole life of the session).
+  // Rejects each wait in progress when the session fails (racing one shared promise instead
+  // would keep one reaction per wait on it for the whole life of the session).
   readonly #interrupts = new Set<(error: SmtpError) => void>();
 
   private constructor(options: ResolvedOptions, connector: Connector) {
     this.#options = options;
     this.#connector = connector;
     this.#reader = this.#newReader();
-    this.#failed = new Promise<never>((_, reject) => {
-      this.#rejectFailed = reject;
-    });
-    this.#failed.catch(() => {});
   }
 
   /** Connects, reads the greeting, says EHLO, upgrades to TLS and authenticates as configured. */
@@ -196,7 +190,6 @@ export class SmtpSession {
     this.#failure = error;
     this.#stopTimer();
     this.#socket?.abort(error);
-    this.#rejectFailed(error);
     for (const interrupt of this.#interrupts) interrupt(error);
     this.#interrupts.clear();
     return error;
@@ -204,7 +197,10 @@ export class SmtpSession {
 
   /** `work`, or the session's failure if that comes first. */
   #race<T>(work: Promise<T>): Promise<T> {
-    if (this.#failure) return Promise.race([work, this.#failed]);
+    if (this.#failure) {
+      work.catch(() => undefined);
+      return Promise.reject(this.#failure);
+    }
     return new Promise<T>((resolve, reject) => {
       this.#interrupts.add(reject);
       work.then(
@@ -337,11 +333,9 @@ export class SmtpSession {
       }));
     }
     // CVE-2011-0411 class: bytes after the 220 arrived in plaintext and must not be trusted.
-    if (this.#reader.buffered > 0) {
-      throw this.fail(new SmtpProtocolError("Server sent unexpected data after agreeing to STARTTLS (possible injection attack)", {
-        code: "EPROTOCOL", retryable: false, phase: "tls", command: "STARTTLS",
-      }));
-    }
+    // readReply's unsolicited-bytes check already catches them; this guard keeps the rule
+    // local to the upgrade, whatever happens to the reply counting.
+    if (this.#reader.buffered > 0) throw this.fail(this.#unsolicited());
     const plain = this.#socket as SmtpSocket;
     const tlsParams = { servername: o.servername, ...(o.ca ? { ca: o.ca } : {}), ...(signal ? { signal } : {}) };
     this.#socket = await this.#deadline(o.timeouts.connect, "the TLS handshake", () => plain.startTls(tlsParams));
