@@ -9,7 +9,6 @@
  * @module
  */
 
-import { hostname as osHostname } from "node:os";
 import type { Socket } from "node:net";
 import type { ConnectionOptions, PeerCertificate, TLSSocket } from "node:tls";
 import { SocketError } from "../src/socket.ts";
@@ -24,15 +23,21 @@ import type {
 
 type NetModule = typeof import("node:net");
 type TlsModule = typeof import("node:tls");
+type OsModule = typeof import("node:os");
+interface Builtins {
+  net: NetModule;
+  tls: TlsModule;
+  os: OsModule;
+}
 
-// node:net and node:tls load on the first connect, not at import: an edge function or a CLI
-// that imports the package without sending pays nothing for them.
-let builtins: Promise<{ net: NetModule; tls: TlsModule }> | undefined;
-let loaded: { net: NetModule; tls: TlsModule } | undefined;
+// node:net, node:tls and node:os load on the first connect, not at import: an edge
+// function or a CLI that imports the package without sending pays nothing for them.
+let builtins: Promise<Builtins> | undefined;
+let loaded: Builtins | undefined;
 
-function loadBuiltins(): Promise<{ net: NetModule; tls: TlsModule }> {
-  builtins ??= Promise.all([import("node:net"), import("node:tls")]).then(([net, tls]) => {
-    loaded = { net, tls };
+function loadBuiltins(): Promise<Builtins> {
+  builtins ??= Promise.all([import("node:net"), import("node:tls"), import("node:os")]).then(([net, tls, os]) => {
+    loaded = { net, tls, os };
     return loaded;
   });
   return builtins;
@@ -563,11 +568,15 @@ class NodeSmtpSocket implements SmtpSocket {
 
 const LABEL = /^(?!-)[A-Za-z0-9-]{1,63}(?<!-)$/;
 
-/** The machine's host name when it is a fully qualified domain name, else `undefined`. */
+/**
+ * The machine's host name when it is a fully qualified domain name, else `undefined`
+ * (also before the first connect has loaded node:os; the session asks after connecting).
+ */
 function defaultClientName(): string | undefined {
+  if (loaded === undefined) return undefined;
   let name: string;
   try {
-    name = osHostname();
+    name = loaded.os.hostname();
   } catch {
     return undefined;
   }

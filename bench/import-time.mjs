@@ -1,8 +1,13 @@
 // Cold import time: a fresh `node` process per measurement that times `await import()`
-// of the library's entry (process start-up not included).
+// of the library's entry. Not included: process start-up, and the start-up of Node's ESM
+// loader, which the first import() of any file pays (about 10 ms on Node 20, the same for
+// every library): each process first imports an empty file, then times the library
+// (bench/import-probe.mjs).
 
 import { execFileSync } from "node:child_process";
-import { pathToFileURL } from "node:url";
+import { mkdirSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { fileURLToPath, pathToFileURL } from "node:url";
 
 /** The import targets, each with the node flags it needs. */
 export function importTargets(build, root) {
@@ -21,14 +26,18 @@ export function importTargets(build, root) {
   return targets;
 }
 
-/** One cold import in a new process; milliseconds. */
-export function measureImport(target, cwd) {
-  const code = [
-    "const t = performance.now();",
-    ...target.specifiers.map((s) => `await import(${JSON.stringify(s)});`),
-    "process.stdout.write(String(performance.now() - t));",
-  ].join("\n");
-  const out = execFileSync(process.execPath, [...target.flags, "--input-type=module", "-e", code], {
+/** An empty module in `dir` (created once), for warming the ESM loader. */
+export function emptyModule(dir) {
+  mkdirSync(dir, { recursive: true });
+  const file = join(dir, "bench-empty.mjs");
+  writeFileSync(file, "export {};\n");
+  return pathToFileURL(file).href;
+}
+
+/** One cold import in a new process, after the loader's warm-up; milliseconds. */
+export function measureImport(target, cwd, warmUp) {
+  const probe = fileURLToPath(new URL("./import-probe.mjs", import.meta.url));
+  const out = execFileSync(process.execPath, [...target.flags, probe, warmUp, ...target.specifiers], {
     cwd,
     encoding: "utf8",
     stdio: ["ignore", "pipe", "pipe"],

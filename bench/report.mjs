@@ -65,7 +65,7 @@ export function importReport(imp) {
   const rows = imp.rows.map((r) =>
     r.ok ? [r.label, fmt(r.ms.median, 1), fmt(r.ms.min, 1), ratio(r.ms.median, ref?.ms.median), r.runs] : [r.label, "FAILED", "", "", r.runs]);
   const failures = imp.rows.filter((r) => !r.ok).map((r) => `  FAILED, ${r.label}: ${r.failure}`);
-  return [`Import: cold import() in a fresh node process (start-up excluded)`, table(header, rows), ...failures].join("\n");
+  return [`Import: cold import() in a fresh node process (process and ESM loader start-up excluded)`, table(header, rows), ...failures].join("\n");
 }
 
 /** The issue's targets, checked against our best variant in each scenario. */

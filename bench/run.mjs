@@ -12,7 +12,7 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { ensureBuild } from "./build.mjs";
 import { makeCertificates } from "./certs.mjs";
-import { importTargets, measureImport } from "./import-time.mjs";
+import { emptyModule, importTargets, measureImport } from "./import-time.mjs";
 import { importReport, memoryReport, scenarioReport, targets, targetsReport } from "./report.mjs";
 import { expectations, scenarios, verify } from "./scenarios.mjs";
 import { summary } from "./stats.mjs";
@@ -271,8 +271,10 @@ async function runMemory() {
 // ---- import time -------------------------------------------------------------------------
 
 function runImports() {
+  const warmUp = emptyModule(join(root, ".tmp"));
   const list = [
     { id: "baseline", label: "baseline: node:net + node:tls only", specifiers: ["node:net", "node:tls"], flags: [] },
+    { id: "empty", label: "baseline: an empty file", specifiers: [emptyModule(join(root, ".tmp", "bench-empty"))], flags: [] },
     ...importTargets(build, root),
   ];
   const state = list.map((t) => ({ ...t, values: [], failure: undefined }));
@@ -281,7 +283,7 @@ function runImports() {
       if (t.failure) continue;
       progress(".");
       try {
-        t.values.push(measureImport(t, root));
+        t.values.push(measureImport(t, root, warmUp));
       } catch (error) {
         t.failure = String(error.message).split("\n")[0];
         failures.push(`import / ${t.label}: ${t.failure}`);

@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 // Packaging checks: the build, the type checks (the core with no runtime types at all),
 // publint and arethetypeswrong on the packed tarball, the JSR dry run (which also rejects
-// slow types), and npm/JSR export parity. Prints `N passed, N failed`.
+// slow types), the packed entries loading their lazily imported engine under Node (ESM and
+// CJS), Bun and Deno, and npm/JSR export parity. Prints `N passed, N failed`.
 import { spawnSync } from "node:child_process";
 import { mkdirSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { dirname, join } from "node:path";
@@ -57,9 +58,21 @@ if (tarball) {
   check("arethetypeswrong: ./bun ./deno ./cloudflare (ESM only)", bin("attw"), [
     path, "--format", "ascii", "--profile", "esm-only", "--entrypoints", "./bun", "./deno", "./cloudflare",
   ]);
+  // The entries as packed, loading their engine chunk on first use, in each runtime.
+  const unpacked = join(out, "unpacked");
+  mkdirSync(unpacked, { recursive: true });
+  check("npm pack: unpack the tarball", "tar", ["-xzf", path, "-C", unpacked]);
+  const dist = join(unpacked, "package", "dist");
+  const smoke = join(root, "scripts", "smoke-dist.mjs");
+  check("packed dist/node.js (ESM) loads its engine under Node", process.execPath, [smoke, join(dist, "node.js")]);
+  check("packed dist/node.cjs (CJS) loads its engine under Node", process.execPath, [smoke, join(dist, "node.cjs"), "cjs"]);
+  check("packed dist/bun.js loads its engine under Bun", bin("bun"), [smoke, join(dist, "bun.js")]);
+  check("packed dist/deno.js loads its engine under Deno", bin("deno"), [
+    "run", "--no-config", "--allow-read", "--allow-env", smoke, join(dist, "deno.js"),
+  ]);
 } else {
   console.log("FAIL no tarball to check");
-  failed += 3;
+  failed += 8;
 }
 
 check("jsr: deno publish --dry-run (no slow types)", bin("deno"), ["publish", "--dry-run", "--allow-dirty"]);

@@ -56,9 +56,9 @@ export type {
   Importance,
   MailMessage,
 } from "./message.ts";
-export { composeMessage, type ComposeOptions } from "./mime/compose.ts";
-export { buildMessage, type BuildOptions, type BuiltMessage } from "./mime/build.ts";
-export { DkimSigner } from "./dkim/sign.ts";
+export type { ComposeOptions } from "./mime/compose.ts";
+export { buildMessage } from "./engine-loader.ts";
+export type { BuildOptions, BuiltMessage } from "./mime/build.ts";
 export { DEFAULT_DKIM_HEADER_FIELDS, type DkimOptions } from "./dkim/options.ts";
 export type { DkimAlgorithm } from "./dkim/key.ts";
 export {

@@ -5,17 +5,15 @@
  * @module
  */
 
-import { SmtpSession } from "./client.ts";
+import { dkimOptionsOf, resolveDkim, type DkimOptions } from "./dkim/options.ts";
+import type { TransportEngine } from "./engine.ts";
+import { loadEngine } from "./engine-loader.ts";
 import { SmtpAbortError, type SmtpError, SmtpValidationError } from "./errors.ts";
-import type { ComposedMessage, MailMessage } from "./message.ts";
-import { DkimSigner } from "./dkim/sign.ts";
-import type { DkimOptions } from "./dkim/options.ts";
-import { prepareMessage } from "./mime/build.ts";
+import { checkMessageLimits } from "./limits.ts";
+import type { MailMessage } from "./message.ts";
 import { resolveOptions, type AuthMethod, type Encryption, type ResolvedOptions, type TransportOptions } from "./options.ts";
 import type { Connector, TlsInfo } from "./socket.ts";
-import { checkMessageLimits } from "./limits.ts";
-import { SessionPool } from "./pool.ts";
-import { sendTransaction, type SendProgress, type SendReceipt } from "./transaction.ts";
+import type { SendProgress, SendReceipt } from "./transaction.ts";
 
 /** Per-call options of {@link Transport.send} and {@link Transport.verify}. */
 export interface CallOptions {
@@ -105,32 +103,45 @@ function callSignal(options: CallOptions, phaseHint: string): { signal?: AbortSi
   };
 }
 
+// Options are checked here, synchronously; everything that talks to a server or composes a
+// message lives in TransportEngine, loaded on the first send() or verify().
 class SmtpTransport implements Transport {
   readonly #options: ResolvedOptions;
   readonly #connector: Connector;
-  readonly #pool: SessionPool;
+  readonly #dkim: DkimOptions | undefined;
   readonly #active = new Set<Promise<unknown>>();
-  readonly #dkim: DkimSigner | undefined;
+  #engine: TransportEngine | undefined;
+  #loading: Promise<TransportEngine> | undefined;
   #closed = false;
 
-  constructor(options: ResolvedOptions, connector: Connector, dkim?: DkimSigner) {
+  constructor(options: ResolvedOptions, connector: Connector, dkim: DkimOptions | undefined) {
     this.#dkim = dkim;
     this.#options = options;
     this.#connector = connector;
-    this.#pool = new SessionPool(options, connector);
+  }
+
+  #load(): Promise<TransportEngine> {
+    this.#loading ??= loadEngine().then(({ TransportEngine }) => {
+      this.#engine = new TransportEngine(this.#options, this.#connector, this.#dkim);
+      return this.#engine;
+    }, (error: unknown) => {
+      this.#loading = undefined;
+      throw error;
+    });
+    return this.#loading;
   }
 
   async send(message: MailMessage, options: SendOptions = {}): Promise<SendReceipt> {
     if (this.#closed) throw closedError();
     checkMessageLimits(message, this.#options.limits);
-    const defaults = this.#options.auth ? { defaultFrom: this.#options.auth.username } : {};
+    const engine = this.#engine ?? (await this.#load());
     // Composed (and signed, with dkim) before any connection: bad input fails here.
-    const composed = await prepareMessage(message, defaults, this.#dkim);
+    const composed = await engine.prepare(message);
     if (options.onProgress !== undefined && typeof options.onProgress !== "function") {
       throw new SmtpValidationError("onProgress", "must be a function");
     }
     const call = callSignal(options, "Sending");
-    const work = this.#sendNow(composed, call.signal, options.onProgress);
+    const work = engine.send(composed, call.signal, options.onProgress);
     this.#active.add(work);
     try {
       return await work;
@@ -140,61 +151,28 @@ class SmtpTransport implements Transport {
     }
   }
 
-  async #sendNow(
-    composed: ComposedMessage,
-    signal: AbortSignal | undefined,
-    onProgress?: (progress: SendProgress) => void,
-  ): Promise<SendReceipt> {
-    const lease = await this.#pool.acquire(signal);
-    try {
-      return await lease.session.run(signal, () => sendTransaction(lease.session, composed, onProgress));
-    } finally {
-      this.#pool.release(lease);
-    }
-  }
-
   async verify(options: CallOptions = {}): Promise<VerifyReport> {
     if (this.#closed) throw closedError();
     const call = callSignal(options, "Verification");
-    let session: SmtpSession | undefined;
     try {
-      session = await SmtpSession.open(this.#options, this.#connector, call.signal);
-      return reportOf(this.#options, session);
+      const engine = this.#engine ?? (await this.#load());
+      return await engine.verify(call.signal);
     } finally {
       call.done();
-      await session?.quit();
     }
   }
 
   async close(): Promise<void> {
     this.#closed = true;
     await Promise.allSettled([...this.#active]);
-    await this.#pool.close();
+    // Never loaded: no session was ever opened, nothing to close.
+    const engine = this.#engine ?? (this.#loading ? await this.#loading.catch(() => undefined) : undefined);
+    await engine?.close();
   }
 
   [Symbol.asyncDispose](): Promise<void> {
     return this.close();
   }
-}
-
-function reportOf(options: ResolvedOptions, session: SmtpSession): VerifyReport {
-  const caps = session.capabilities;
-  const report: VerifyReport = {
-    host: options.host,
-    port: options.port,
-    encryption: options.encryption,
-    secure: session.secure,
-    serverName: caps.serverName,
-    greeting: session.greeting,
-    authenticated: session.authMechanism !== undefined,
-    authMechanisms: [...caps.authMechanisms],
-    extensions: caps.toJSON(),
-  };
-  const tls = session.tlsInfo;
-  if (tls) report.tls = tls;
-  if (session.authMechanism) report.authMethod = session.authMechanism.toLowerCase() as AuthMethod;
-  if (caps.sizeLimit !== undefined) report.sizeLimit = caps.sizeLimit;
-  return report;
 }
 
 function closedError(): SmtpError {
@@ -220,5 +198,5 @@ export function createTransport(options: CoreTransportOptions): Transport {
   const resolved = resolveOptions(options);
   // Own property only, like every other option; validated now, the PEM imported on first send.
   const dkim = Object.prototype.hasOwnProperty.call(options, "dkim") ? options.dkim : undefined;
-  return new SmtpTransport(resolved, connector, dkim === undefined ? undefined : new DkimSigner(dkim));
+  return new SmtpTransport(resolved, connector, dkim === undefined ? undefined : dkimOptionsOf(resolveDkim(dkim)));
 }

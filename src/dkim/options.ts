@@ -138,3 +138,17 @@ export function resolveDkim(options: unknown): ResolvedDkim {
     key,
   };
 }
+
+/**
+ * The options that resolve to `resolved` again: a frozen copy taken when a transport is
+ * created, so later changes to the caller's object do not reach the signer.
+ */
+export function dkimOptionsOf(resolved: ResolvedDkim): DkimOptions {
+  return Object.freeze({
+    domainName: resolved.domainName,
+    keySelector: resolved.keySelector,
+    algorithm: resolved.algorithm,
+    headerFields: Object.freeze([...resolved.headerFields]),
+    privateKey: resolved.key.kind === "crypto" ? resolved.key.key : resolved.key.pem,
+  });
+}

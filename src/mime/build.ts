@@ -14,8 +14,8 @@ import { composeWithInfo, type ComposeOptions } from "./compose.ts";
 
 /** Options for {@link buildMessage}. */
 export interface BuildOptions extends ComposeOptions {
-  /** Sign the message (the same option a transport takes, or a signer already made). */
-  dkim?: DkimOptions | DkimSigner;
+  /** Sign the message (the same option a transport takes). */
+  dkim?: DkimOptions;
 }
 
 /** A message built for preview: the bytes `send()` would put after DATA, before dot-stuffing. */
@@ -102,24 +102,14 @@ async function readAll(message: ComposedMessage): Promise<Uint8Array> {
 }
 
 /**
- * Builds the exact bytes that `send()` would transmit for `message` (before
- * dot-stuffing): same validation, same structure, the DKIM-Signature field first when
- * `dkim` is given. Nothing is sent. The Message-ID, boundaries and (without `date`) the
- * Date differ from one call to the next.
+ * The implementation of the public `buildMessage` (src/engine-loader.ts, which loads this
+ * module on first use and documents the behaviour).
  *
- * @example
- * ```ts
- * const built = await buildMessage({ from: "me@example.com", to: "ada@example.com", subject: "Hi", text: "Hello" });
- * console.log(built.size, await built.text());
- * ```
- *
- * @param message the message, as for `send()`
- * @param options `defaultFrom` (the sender when `from` is absent), `date`, `dkim`
  * @throws {SmtpValidationError} naming the bad field
  */
 export async function buildMessage(message: MailMessage, options: BuildOptions = {}): Promise<BuiltMessage> {
   const { dkim, ...compose } = options ?? {};
-  const signer = dkim === undefined || dkim instanceof DkimSigner ? dkim : new DkimSigner(dkim);
+  const signer = dkim === undefined ? undefined : new DkimSigner(dkim);
   const composed = await prepareMessage(message, compose, signer, compose.date);
   return {
     messageId: composed.messageId,

@@ -4,7 +4,8 @@
 import { randomBytes } from "node:crypto";
 import { simpleParser, type AddressObject, type ParsedMail } from "mailparser";
 import { describe, it } from "vitest";
-import { composeMessage, createTransport, SmtpMessageError, type MailMessage, type SendReceipt } from "../../entries/node.ts";
+import { createTransport, SmtpMessageError, type MailMessage, type SendReceipt } from "../../entries/node.ts";
+import { composeMessage } from "../../src/mime/compose.ts";
 import { executeSmtpNode } from "../../entries/node.ts";
 import { credential, interopEnv, modes, readCopy, removeCopies, transcript, uniqueTag, waitForCopies, type AuthMethod } from "./helpers.ts";
 
