@@ -21,12 +21,12 @@ for (const ws of [9, 10, 13, 32]) CLASS[ws] = 2;
 // 0 for the 64 alphabet octets, 1 for every other octet (for the clean-string fast path).
 const NOT_ALPHABET: Uint8Array = new Uint8Array(256).fill(1);
 for (let i = 0; i < 64; i++) NOT_ALPHABET[ALPHABET.charCodeAt(i)] = 0;
-// The same for two octets at once, indexed by a Uint16Array element: 0 only when both are
-// alphabet octets. Symmetric, so the platform's byte order does not matter. 64 KiB, built
-// on first use.
+// The same for two octets at once, indexed by 16 bits of a Uint32Array element: 0 only
+// when both are alphabet octets. Symmetric, so the platform's byte order does not matter.
+// 64 KiB, built on first use.
 let notAlphabetPair: Uint8Array | undefined;
 const ENCODER = new TextEncoder();
-// Characters checked per encodeInto in isClean (even, so a block is whole 16-bit elements).
+// Characters checked per encodeInto in isClean (a multiple of 4: whole 32-bit elements).
 const CLEAN_BLOCK = 65536;
 
 /** Encoded characters per output line (RFC 2045 §6.8 allows at most 76). */
@@ -93,11 +93,11 @@ function isClean(value: string): boolean {
   let end = value.length;
   if (end > 0 && value.charCodeAt(end - 1) === 61) end--;
   if (end > 0 && value.charCodeAt(end - 1) === 61) end--;
-  const buffer = new ArrayBuffer(Math.min(CLEAN_BLOCK, end + (end & 1)));
+  const buffer = new ArrayBuffer(Math.min(CLEAN_BLOCK, end));
   const block = new Uint8Array(buffer);
-  // Up to one block, one octet per lookup; beyond, two per lookup with a 64 KiB table that
-  // is only worth building for a long string.
-  const words = end > CLEAN_BLOCK ? new Uint16Array(buffer) : undefined;
+  // Up to one block, one octet per lookup; beyond, four per element read, two per lookup,
+  // with a 64 KiB table that is only worth building for a long string.
+  const words = end > CLEAN_BLOCK ? new Uint32Array(buffer) : undefined;
   const pairs = words ? (notAlphabetPair ??= pairTable()) : undefined;
   for (let start = 0; start < end; start += CLEAN_BLOCK) {
     const length = Math.min(end - start, CLEAN_BLOCK);
@@ -105,8 +105,8 @@ function isClean(value: string): boolean {
     // Anything non-ASCII takes more than one octet, so not every character fits.
     if (read !== length) return false;
     if (words && pairs) {
-      let bad = notAlphabetPairs(words, written >> 1, pairs);
-      if (written & 1) bad |= NOT_ALPHABET[block[written - 1]!]!;
+      let bad = notAlphabetQuads(words, written >> 2, pairs);
+      for (let i = written & ~3; i < written; i++) bad |= NOT_ALPHABET[block[i]!]!;
       if (bad !== 0) return false;
     } else if (notAlphabet(block, written) !== 0) {
       return false;
@@ -126,17 +126,20 @@ function pairTable(): Uint8Array {
 
 // Functions of their own, so that they are optimised as a whole on a cold start rather
 // than through on-stack replacement of the caller's loop (about 27 -> 17 ms on a 14 MB
-// string for the one-octet form; the two-octet form halves the iterations again, which
-// matters most before the optimised code arrives).
+// string for the one-octet form). Four characters per iteration cut the iterations again,
+// which matters most before the optimised code arrives (about 15 -> 12.5 ms in S4).
 function notAlphabet(octets: Uint8Array, length: number): number {
   let bad = 0;
   for (let i = 0; i < length; i++) bad |= NOT_ALPHABET[octets[i]!]!;
   return bad;
 }
 
-function notAlphabetPairs(words: Uint16Array, length: number, pairs: Uint8Array): number {
+function notAlphabetQuads(words: Uint32Array, length: number, pairs: Uint8Array): number {
   let bad = 0;
-  for (let i = 0; i < length; i++) bad |= pairs[words[i]!]!;
+  for (let i = 0; i < length; i++) {
+    const w = words[i]!;
+    bad |= pairs[w & 0xffff]! | pairs[w >>> 16]!;
+  }
   return bad;
 }
 
