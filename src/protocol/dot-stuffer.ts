@@ -27,7 +27,8 @@ export class DotStuffer {
    */
   stuff(chunk: Uint8Array, dotFree = false): Uint8Array {
     if (chunk.length === 0) return chunk;
-    // No dot at all (base64 never has one): one native scan instead of one per line.
+    // No dot at all: known (base64 chunks), or found by one native scan instead of one
+    // per line. Only the line-start state for the next chunk changes.
     if (dotFree || chunk.indexOf(DOT) === -1) {
       this.#lastByte = chunk[chunk.length - 1] as number;
       this.#atLineStart = this.#lastByte === LF;
