@@ -51,6 +51,8 @@ function isIP(value: string): 0 | 4 | 6 {
 
 /** Above this many queued unread bytes the socket is paused until the core catches up. */
 const HIGH_WATER_MARK = 1024 * 1024;
+/** Writes at least this long (message body chunks) are not corked. */
+const LARGE_WRITE = 16 * 1024;
 /** How long `close()` waits for the peer to finish before destroying the socket. */
 const CLOSE_GRACE_MS = 1500;
 
@@ -401,19 +403,28 @@ class NodeSmtpSocket implements SmtpSocket {
     return new Promise<void>((resolve, reject) => {
       let accepted: boolean;
       try {
-        // Writes made in one tick (one message's body and the next one's pipelined envelope,
-        // say) leave in one system call: corked here, sent when the tick's work is done.
-        if (!this.#corked) {
-          this.#corked = true;
-          this.#socket.cork();
-          process.nextTick(this.#uncork);
+        if (bytes.length >= LARGE_WRITE) {
+          // A body chunk leaves now, after anything corked before it: nothing would join it.
+          accepted = this.#socket.write(bytes);
+          this.#uncork();
+        } else {
+          // Writes made in one tick (one message's body and the next one's pipelined
+          // envelope, say) leave in one system call: corked here, sent when the tick's work
+          // is done.
+          if (!this.#corked) {
+            this.#corked = true;
+            this.#socket.cork();
+            process.nextTick(this.#uncork);
+          }
+          accepted = this.#socket.write(bytes);
         }
-        accepted = this.#socket.write(bytes);
       } catch (err) {
         reject(normalize(err, this.#ctx));
         return;
       }
-      if (accepted) resolve();
+      // Over Node's threshold write() says false, but when the kernel took every byte at
+      // once nothing is queued: waiting for 'drain' would only cost a few ticks per chunk.
+      if (accepted || this.#socket.writableLength === 0) resolve();
       else this.#writers.add({ resolve, reject });
     });
   }

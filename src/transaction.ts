@@ -22,7 +22,7 @@ import { orcptValue } from "./dsn.ts";
 import type { ComposedMessage, Envelope } from "./message.ts";
 import type { Capabilities } from "./protocol/capabilities.ts";
 import { commandBytes, mailCommand, rcptCommand, type MailParams, type RcptParams } from "./protocol/commands.ts";
-import { isSynchronous } from "./mime/stream.ts";
+import { isDotFree, isSynchronous } from "./mime/stream.ts";
 import { DotStuffer } from "./protocol/dot-stuffer.ts";
 import { replyInfo, replyText, type SmtpReply } from "./protocol/reply.ts";
 
@@ -341,7 +341,7 @@ async function writeMessage(
     onProgress?.({ written, total: message.size });
   };
   const take = async (chunk: Uint8Array): Promise<void> => {
-    const out = stuffer ? stuffer.stuff(chunk) : chunk;
+    const out = stuffer ? stuffer.stuff(chunk, isDotFree(chunk)) : chunk;
     // A big chunk goes out on its own rather than being copied into a joined buffer.
     if (pendingBytes > 0 && pendingBytes + out.length > COALESCE) await flush();
     pending.push(out);

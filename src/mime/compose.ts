@@ -81,13 +81,14 @@ function* encodeBytes(bytes: Uint8Array, length: number): Generator<Uint8Array, 
 function attachmentPart(attachment: CheckedAttachment, index: number): Part {
   const { content } = attachment;
   let body: AnySegment;
+  // Base64 lines never hold a ".", so the DATA writer need not scan them (dotFree).
   if (content.kind === "base64") {
-    body = lazySegment(wrappedBase64Size(content.stripped), () => wrapBase64(content.text, content.stripped));
+    body = lazySegment(wrappedBase64Size(content.stripped), () => wrapBase64(content.text, content.stripped), true);
   } else if (content.kind === "bytes") {
     const length = content.bytes.length;
-    body = lazySegment(encodedBase64Size(length), () => encodeBytes(content.bytes, length));
+    body = lazySegment(encodedBase64Size(length), () => encodeBytes(content.bytes, length), true);
   } else {
-    body = streamBase64Segment(content.stream, content.size, `attachments[${index}]`);
+    body = { ...streamBase64Segment(content.stream, content.size, `attachments[${index}]`), dotFree: true };
   }
   const inline = attachment.cid !== undefined;
   return {

@@ -12,6 +12,8 @@ export interface Segment {
   readonly size: number;
   /** Yields the bytes; may be called again to start over. */
   bytes(): Iterable<Uint8Array>;
+  /** True when the bytes can never contain "." (base64 text), so DATA needs no dot-stuffing scan. */
+  readonly dotFree?: boolean;
 }
 
 /** Largest chunk {@link chunkSegments} yields. */
@@ -36,9 +38,12 @@ export function bytesSegment(bytes: Uint8Array): Segment {
   };
 }
 
-/** A segment produced on demand by `produce`, which must yield exactly `size` bytes. */
-export function lazySegment(size: number, produce: () => Iterable<Uint8Array>): Segment {
-  return { size, bytes: produce };
+/**
+ * A segment produced on demand by `produce`, which must yield exactly `size` bytes.
+ * `dotFree` promises that they never contain "." (see {@link isDotFree}).
+ */
+export function lazySegment(size: number, produce: () => Iterable<Uint8Array>, dotFree = false): Segment {
+  return dotFree ? { size, bytes: produce, dotFree } : { size, bytes: produce };
 }
 
 /** Total size of `segments`. */
@@ -59,6 +64,8 @@ export interface StreamSegment {
   readonly field: string;
   /** Yields the bytes; a second call fails. */
   stream(): AsyncIterable<Uint8Array>;
+  /** As {@link Segment.dotFree}. */
+  readonly dotFree?: boolean;
 }
 
 /** Either kind of segment. */
@@ -77,6 +84,8 @@ export function isStreamSegment(segment: AnySegment): segment is StreamSegment {
 class Chunker {
   #buffer: Uint8Array | undefined;
   #used = 0;
+  /** Every piece gathered in the current buffer came from a dot-free segment. */
+  #dotFree = true;
   /** Bytes not yet pushed: an upper bound on what the next buffer must hold. */
   #remaining: number;
 
@@ -85,11 +94,12 @@ class Chunker {
     this.#remaining = total;
   }
 
-  /** Yields the chunks completed by `piece`. */
-  *push(piece: Uint8Array): Generator<Uint8Array, void, undefined> {
+  /** Yields the chunks completed by `piece`; `dotFree`: it comes from a dot-free segment. */
+  *push(piece: Uint8Array, dotFree: boolean): Generator<Uint8Array, void, undefined> {
     this.#remaining -= piece.length;
     if (piece.length >= PASS_THROUGH && piece.length <= CHUNK_SIZE) {
       yield* this.end();
+      if (dotFree) dotFreeChunks.add(piece);
       yield piece;
       return;
     }
@@ -99,6 +109,7 @@ class Chunker {
       const buffer = (this.#buffer ??= new Uint8Array(
         Math.min(CHUNK_SIZE, Math.max(0, this.#remaining) + piece.length - offset),
       ));
+      if (!dotFree) this.#dotFree = false;
       const take = Math.min(piece.length - offset, buffer.length - this.#used);
       buffer.set(piece.subarray(offset, offset + take), this.#used);
       this.#used += take;
@@ -112,8 +123,10 @@ class Chunker {
     const buffer = this.#buffer;
     if (buffer === undefined || this.#used === 0) return;
     const chunk = this.#used === buffer.length ? buffer : buffer.subarray(0, this.#used);
+    if (this.#dotFree) dotFreeChunks.add(chunk);
     this.#buffer = undefined;
     this.#used = 0;
+    this.#dotFree = true;
     yield chunk;
   }
 }
@@ -136,9 +149,23 @@ export function* chunkSegments(segments: readonly AnySegment[]): Generator<Uint8
   }
   const chunker = new Chunker(totalSize(segments));
   for (const segment of segments as readonly Segment[]) {
-    for (const piece of segment.bytes()) yield* chunker.push(piece);
+    const dotFree = segment.dotFree === true;
+    for (const piece of segment.bytes()) yield* chunker.push(piece, dotFree);
   }
   yield* chunker.end();
+}
+
+// Chunks yielded by chunkSegments / streamSegments that hold no "." at all: only bytes of
+// dot-free segments. A WeakSet rather than a property, so chunks stay plain Uint8Arrays.
+const dotFreeChunks = new WeakSet<Uint8Array>();
+
+/**
+ * Whether `chunk`, as yielded by a composed message's `chunks()` or `stream()`, is known to
+ * contain no "." (base64 attachment text), so a DATA writer can skip scanning it for
+ * dot-stuffing. False means "not known", not "has a dot".
+ */
+export function isDotFree(chunk: Uint8Array): boolean {
+  return dotFreeChunks.has(chunk);
 }
 
 // Composed messages whose chunks() can be read (no stream attachment), so that a writer can
@@ -163,10 +190,11 @@ export function isSynchronous(message: object): boolean {
 export async function* streamSegments(segments: readonly AnySegment[]): AsyncGenerator<Uint8Array, void, undefined> {
   const chunker = new Chunker(totalSize(segments));
   for (const segment of segments) {
+    const dotFree = segment.dotFree === true;
     if (isStreamSegment(segment)) {
-      for await (const piece of segment.stream()) yield* chunker.push(piece);
+      for await (const piece of segment.stream()) yield* chunker.push(piece, dotFree);
     } else {
-      for (const piece of segment.bytes()) yield* chunker.push(piece);
+      for (const piece of segment.bytes()) yield* chunker.push(piece, dotFree);
     }
   }
   yield* chunker.end();

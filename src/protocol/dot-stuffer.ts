@@ -18,11 +18,18 @@ export class DotStuffer {
   #atLineStart = true;
   #lastByte = LF;
 
-  /** Returns the chunk with every line-leading "." doubled (the same array when nothing changed). */
-  stuff(chunk: Uint8Array): Uint8Array {
+  /**
+   * Returns the chunk with every line-leading "." doubled (the same array when nothing changed).
+   *
+   * @param chunk the next bytes of the body
+   * @param dotFree the caller knows `chunk` holds no "." at all (base64 text): it is passed
+   *   through without a scan, only its last byte is noted for the next chunk's line start
+   */
+  stuff(chunk: Uint8Array, dotFree = false): Uint8Array {
     if (chunk.length === 0) return chunk;
-    // No dot at all (base64 never has one): one native scan instead of one per line.
-    if (chunk.indexOf(DOT) === -1) {
+    // No dot at all: known (base64 chunks), or found by one native scan instead of one
+    // per line. Only the line-start state for the next chunk changes.
+    if (dotFree || chunk.indexOf(DOT) === -1) {
       this.#lastByte = chunk[chunk.length - 1] as number;
       this.#atLineStart = this.#lastByte === LF;
       return chunk;

@@ -1,4 +1,5 @@
 // The mechanics behind the speed targets, counted on the wire (not timed).
+import { simpleParser } from "mailparser";
 import { afterEach, describe, expect, it } from "vitest";
 import { createTransport, SmtpMessageError, type TransportOptions } from "../../entries/node.ts";
 import { startRecordingServer, type RecordingServer } from "../helpers/recording-server.ts";
@@ -105,5 +106,73 @@ describe("round trips", () => {
     expect(last.written).toBe(last.total);
     expect(last.total).toBe(s.messages[0]!.length);
     for (let i = 1; i < seen.length; i++) expect(seen[i]!.written).toBeGreaterThanOrEqual(seen[i - 1]!.written);
+  });
+});
+
+describe("DATA with base64 attachments", () => {
+  function bytes(n: number, seed: number): Uint8Array {
+    const out = new Uint8Array(n);
+    let x = seed;
+    for (let i = 0; i < n; i++) {
+      x = (x * 1103515245 + 12345) >>> 0;
+      out[i] = x >>> 24;
+    }
+    return out;
+  }
+
+  // Base64 chunks skip the dot-stuffing scan; the dots of the text next to them must not.
+  it("is dot-stuffed exactly as the reference stuffs the received message, with every attachment intact", async () => {
+    const s = await recording(["PIPELINING"]);
+    const smtp = createTransport(opts(s));
+    const text = ".first\n" + "..x\n.\nmid.dle\n".repeat(9000) + ".last";
+    const html = "<p>\n.dot</p>\n.".repeat(50);
+    const raw = bytes(150_001, 1);
+    const b64 = Buffer.from(bytes(130_000, 2)).toString("base64");
+    const streamed = bytes(70_000, 3);
+    for (const n of [1, 2]) {
+      await smtp.send({
+        from: "a@example.com",
+        to: "b@example.com",
+        subject: `m${n}`,
+        text,
+        html,
+        attachments: [
+          { filename: "raw.bin", content: raw },
+          { filename: "clean.b64", content: b64 },
+          { filename: "text.txt", content: new TextEncoder().encode(".a\r\n.b\r\n") },
+          { filename: "messy.b64", content: b64.replace(/(.{60})/g, "$1\r\n") },
+          {
+            filename: "streamed.bin",
+            size: streamed.length,
+            content: new ReadableStream<Uint8Array>({
+              start(controller) {
+                for (let at = 0; at < streamed.length; at += 9_999) controller.enqueue(streamed.slice(at, at + 9_999));
+                controller.close();
+              },
+            }),
+          },
+        ],
+      });
+    }
+    await smtp.close();
+    const wire = s.chunks.flat().join("");
+    let from = 0;
+    for (const [i, message] of s.messages.entries()) {
+      const start = wire.indexOf("DATA\r\n", from) + 6;
+      const end = wire.indexOf("\r\n.\r\n", start) + 5;
+      from = end;
+      // The server undid the stuffing; stuffing its result again must give the wire bytes.
+      const reference = ("\n" + message).replace(/\n\./g, "\n..").slice(1) + ".\r\n";
+      expect(wire.slice(start, end) === reference, `message ${i}`).toBe(true);
+      const parsed = await simpleParser(Buffer.from(message, "latin1"));
+      expect(parsed.text?.replace(/\n$/, "")).toBe(text);
+      const files = Object.fromEntries(parsed.attachments.map((a) => [a.filename, a.content]));
+      expect(Buffer.compare(files["raw.bin"]!, Buffer.from(raw))).toBe(0);
+      expect(files["clean.b64"]!.toString("base64")).toBe(b64);
+      expect(files["messy.b64"]!.toString("base64")).toBe(b64);
+      expect(files["text.txt"]!.toString("latin1")).toBe(".a\r\n.b\r\n");
+      expect(Buffer.compare(files["streamed.bin"]!, Buffer.from(streamed))).toBe(0);
+    }
+    expect(s.messages).toHaveLength(2);
   });
 });

@@ -327,6 +327,38 @@ describe("backpressure", () => {
     expect(await readUntil(socket, "\r\n")).toBe(`${payload.length} ${expected}\r\n`);
   });
 
+  it("keeps small corked writes and large uncorked ones in order, without waiting for each other", async () => {
+    // Small writes are corked until the tick ends; a large one (a body chunk) leaves at once
+    // with whatever was corked before it. Issued without awaiting, as pipelined sends do.
+    const pieces: Uint8Array[] = [];
+    for (let i = 0; i < 40; i++) {
+      const size = [5, 70_000, 16 * 1024, 16 * 1024 - 1, 1, 65_520, 300][i % 7]!;
+      const piece = new Uint8Array(size);
+      for (let j = 0; j < size; j++) piece[j] = (i * 7 + j) & 0xff;
+      pieces.push(piece);
+    }
+    const total = pieces.reduce((n, p) => n + p.length, 0);
+    const expected = createHash("sha256");
+    for (const p of pieces) expected.update(p);
+    const server = await raw((s) => {
+      const hash = createHash("sha256");
+      let count = 0;
+      s.on("data", (d: Buffer) => {
+        hash.update(d);
+        count += d.length;
+        if (count === total) s.write(`${count} ${hash.digest("hex")}\r\n`);
+      });
+    });
+    const socket = await connect(server.port, "off");
+    const writes: Promise<void>[] = [];
+    for (const [i, p] of pieces.entries()) {
+      writes.push(socket.write(p));
+      if (i % 5 === 4) await writes[writes.length - 1]; // sometimes across ticks
+    }
+    await Promise.all(writes);
+    expect(await readUntil(socket, "\r\n")).toBe(`${total} ${expected.digest("hex")}\r\n`);
+  });
+
   it("rejects a write waiting for drain when the server resets, or with the abort reason", async () => {
     const resetters: Socket[] = [];
     const server = await raw((s) => {

@@ -42,3 +42,75 @@ describe("DotStuffer", () => {
     expect(stuffer.stuff(chunk)).toBe(chunk);
   });
 });
+
+describe("DotStuffer with chunks marked dot-free", () => {
+  /** RFC 5321 §4.5.2 on the whole body at once: a "." at the start of any line is doubled. */
+  function reference(body: string): string {
+    const stuffed = ("\n" + body).replace(/\n\./g, "\n..").slice(1);
+    return stuffed + (body === "" || body.endsWith("\n") ? ".\r\n" : "\r\n.\r\n");
+  }
+
+  /** Deterministic pseudo-random generator. */
+  function rng(seed: number): () => number {
+    let x = seed >>> 0 || 1;
+    return () => {
+      x ^= x << 13;
+      x ^= x >>> 17;
+      x ^= x << 5;
+      return (x >>> 0) / 2 ** 32;
+    };
+  }
+
+  // Base64-like lines (never a ".") next to text whose lines often start with ".", split
+  // at random points so that line starts, CR/LF pairs and dots fall on chunk boundaries.
+  function body(random: () => number): string {
+    let out = "";
+    const parts = 1 + Math.floor(random() * 8);
+    for (let p = 0; p < parts; p++) {
+      if (random() < 0.5) {
+        const lines = Math.floor(random() * 5);
+        for (let l = 0; l < lines; l++) out += "QUJDRA+/=".slice(0, 1 + Math.floor(random() * 9)).repeat(1 + Math.floor(random() * 3)) + "\r\n";
+        if (random() < 0.5) out += "QUJD";
+      } else {
+        const lines = Math.floor(random() * 5);
+        for (let l = 0; l < lines; l++) out += [".", "..", ".x", "a.b", "", "x", ".\r\n."][Math.floor(random() * 7)] + "\r\n";
+        if (random() < 0.5) out += ".";
+      }
+    }
+    return out;
+  }
+
+  it("gives the reference bytes however the body is cut, whichever dot-free chunks are marked", () => {
+    for (let seed = 1; seed <= 3000; seed++) {
+      const random = rng(seed);
+      const text = body(random);
+      const bytes = enc(text);
+      const cuts = [0, ...Array.from({ length: Math.floor(random() * 6) }, () => Math.floor(random() * (bytes.length + 1))), bytes.length];
+      cuts.sort((a, b) => a - b);
+      const stuffer = new DotStuffer();
+      let out = "";
+      for (let i = 1; i < cuts.length; i++) {
+        const chunk = bytes.subarray(cuts[i - 1], cuts[i]);
+        // Claim dot-free for most chunks that really are, as the composer does for base64.
+        const dotFree = !chunk.includes(0x2e) && random() < 0.8;
+        out += dec(stuffer.stuff(chunk, dotFree));
+      }
+      out += dec(stuffer.terminator());
+      expect(out, JSON.stringify(text)).toBe(reference(text));
+    }
+  });
+
+  it("passes a dot-free chunk through as the same array and still sees the line start after it", () => {
+    const stuffer = new DotStuffer();
+    const b64 = enc("QUJD\r\nREVG\r\n");
+    expect(stuffer.stuff(b64, true)).toBe(b64);
+    expect(dec(stuffer.stuff(enc(".next\r\n")))).toBe("..next\r\n");
+    const mid = enc("QUJD");
+    expect(stuffer.stuff(mid, true)).toBe(mid);
+    expect(dec(stuffer.stuff(enc(".not a line start\r\n")))).toBe(".not a line start\r\n");
+    expect(dec(stuffer.terminator())).toBe(".\r\n");
+    const open = new DotStuffer();
+    open.stuff(enc("QUJD"), true);
+    expect(dec(open.terminator())).toBe("\r\n.\r\n");
+  });
+});
