@@ -16,6 +16,7 @@ import {
   SmtpTlsError,
   type SmtpPhase,
 } from "./errors.ts";
+import { DEFAULT_LIMITS } from "./limits.ts";
 import type { ResolvedOptions } from "./options.ts";
 import { Capabilities } from "./protocol/capabilities.ts";
 import { commandBytes, helloCommand } from "./protocol/commands.ts";
@@ -66,6 +67,7 @@ interface LockWaiter {
 
 function ignore(): void {}
 
+
 /** `start()`, with a synchronous throw turned into a rejection. */
 function attempt<T>(start: () => Promise<T>): Promise<T> {
   try {
@@ -115,6 +117,17 @@ export class SmtpSession {
   // Whether a transaction holds the write side, and those waiting for it, in order.
   #writeLocked = false;
   #lockQueue: LockWaiter[] = [];
+
+  /**
+   * A session that never connects, kept for the life of the module for its object shape.
+   * V8 keeps a shape (hidden class) only while some object has it, and throws away the
+   * optimized code built on it when the last such object is collected. A transport per
+   * batch or per request (a serverless function, a benchmark run) with a garbage collection
+   * in between would otherwise lose the shape of its sessions every time, and recompile the
+   * send path for each new transport. `ReplyReader.idle` and `SessionPool.idle` do the same.
+   * The constructor reads only the limits.
+   */
+  static readonly idle: SmtpSession = new SmtpSession({ limits: DEFAULT_LIMITS } as ResolvedOptions, {} as Connector);
 
   private constructor(options: ResolvedOptions, connector: Connector) {
     this.#options = options;
@@ -569,7 +582,7 @@ export class SmtpSession {
     }
     if (head === undefined) return;
     if (!this.#readWait) {
-      this.#readWait = { at: performance.now() + head.timeout, ms: head.timeout, what: head.what };
+      this.#readWait = { at: performance.now() + head.timeout, ms: head.timeout, what: head.what, reject: undefined };
       this.#waits.add(this.#readWait);
       this.#arm(this.#readWait.at);
     }

@@ -312,9 +312,12 @@ function finish(
 ): SendReceipt {
   if (final.code === 421) throw session.fail(serviceUnavailable(command, final, "data"));
   if (final.code !== 250) throw messageError(command, final, "data");
-  const receipt: SendReceipt = { messageId: message.messageId, accepted, rejected, response: replyText(final), envelope: message.envelope };
-  if (dsn !== undefined) receipt.dsn = dsn;
-  return receipt;
+  const response = replyText(final);
+  const { messageId, envelope } = message;
+  // Two literals rather than a property added afterwards: each keeps one lasting object shape.
+  return dsn === undefined
+    ? { messageId, accepted, rejected, response, envelope }
+    : { messageId, accepted, rejected, response, envelope, dsn };
 }
 
 /**

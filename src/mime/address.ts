@@ -199,7 +199,11 @@ function parseMailboxString(text: string, field: string): Mailbox {
 
 function withName(name: string, mailbox: Mailbox): Mailbox {
   const display = name.trim();
-  return display === "" ? mailbox : { name: display, ...mailbox };
+  if (display === "") return mailbox;
+  // Literals rather than a spread: each keeps one lasting object shape.
+  return mailbox.international
+    ? { name: display, address: mailbox.address, international: true }
+    : { name: display, address: mailbox.address };
 }
 
 function addrSpec(spec: string, field: string): Mailbox {

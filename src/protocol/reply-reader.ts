@@ -38,6 +38,8 @@ export class ReplyFormatError extends Error {
 const LF = 0x0a;
 const CR = 0x0d;
 const ZERO = 0x30;
+// decode() without { stream: true } keeps no state, so one decoder serves every reader.
+const DECODER = new TextDecoder("utf-8");
 
 /** The reply code of `line` when it starts like a reply line (`[2-5]dd` then space, `-` or its end), else 0. */
 function replyCode(line: string): number {
@@ -57,7 +59,9 @@ export class ReplyReader {
   #lines: string[] = [];
   #code = 0;
   readonly #limits: ReplyLimits;
-  readonly #decoder = new TextDecoder("utf-8");
+
+  /** A reader that is never used, kept for its object shape (see `SmtpSession.idle`). */
+  static readonly idle: ReplyReader = new ReplyReader();
 
   /** @param limits size caps */
   constructor(limits: ReplyLimits = DEFAULT_REPLY_LIMITS) {
@@ -97,7 +101,7 @@ export class ReplyReader {
       if (lineEnd - this.#start > this.#limits.maxLineLength) {
         throw new ReplyFormatError(`Reply line longer than ${this.#limits.maxLineLength} octets`);
       }
-      const line = this.#decoder.decode(this.#buffer.subarray(this.#start, lineEnd));
+      const line = DECODER.decode(this.#buffer.subarray(this.#start, lineEnd));
       this.#start = end + 1;
       const reply = this.#accept(line);
       if (reply) return reply;
@@ -119,9 +123,9 @@ export class ReplyReader {
     if (line.length > 3 && line[3] === "-") return undefined;
     const lines = this.#lines;
     this.#lines = [];
-    const reply: SmtpReply = { code, lines };
     const enhancedCode = enhancedCodeOf(code, lines[0] as string);
-    if (enhancedCode !== undefined) reply.enhancedCode = enhancedCode;
-    return reply;
+    // Either shape comes from a literal: a property added afterwards would make a shape that
+    // lives only as long as such replies do (see keepShape in ../client.ts).
+    return enhancedCode === undefined ? { code, lines } : { code, lines, enhancedCode };
   }
 }
