@@ -67,7 +67,6 @@ interface LockWaiter {
 
 function ignore(): void {}
 
-
 /** `start()`, with a synchronous throw turned into a rejection. */
 function attempt<T>(start: () => Promise<T>): Promise<T> {
   try {
@@ -577,8 +576,10 @@ export class SmtpSession {
         queue.shift();
         head.resolve(head.replies);
       }
-    } catch {
-      return; // #nextReply failed the session, which rejected every waiter
+    } catch (error) {
+      // #nextReply fails the session before it throws, and that rejects every waiter.
+      if (!this.#failure) this.fail(toSmtpError(error, this.#context()));
+      return;
     }
     if (head === undefined) return;
     if (!this.#readWait) {

@@ -125,7 +125,7 @@ export class ReplyReader {
     this.#lines = [];
     const enhancedCode = enhancedCodeOf(code, lines[0] as string);
     // Either shape comes from a literal: a property added afterwards would make a shape that
-    // lives only as long as such replies do (see keepShape in ../client.ts).
+    // lives only as long as such replies do (see SmtpSession.idle in ../client.ts).
     return enhancedCode === undefined ? { code, lines } : { code, lines, enhancedCode };
   }
 }
