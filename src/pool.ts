@@ -83,16 +83,21 @@ export class SessionPool {
 
   #waitForRoom(signal?: AbortSignal): Promise<void> {
     return new Promise<void>((resolve, reject) => {
+      // Without a signal, waking is all there is to it.
+      if (signal === undefined) {
+        this.#wakers.add(resolve as () => void);
+        return;
+      }
       const onAbort = (): void => {
         this.#wakers.delete(wake);
         reject(fromAbortReason(signal?.reason, "connect"));
       };
       const wake = (): void => {
-        signal?.removeEventListener("abort", onAbort);
+        signal.removeEventListener("abort", onAbort);
         resolve();
       };
       this.#wakers.add(wake);
-      signal?.addEventListener("abort", onAbort, { once: true });
+      signal.addEventListener("abort", onAbort, { once: true });
     });
   }
 
