@@ -16,6 +16,7 @@ import {
   SmtpTlsError,
   type SmtpPhase,
 } from "./errors.ts";
+import { DEFAULT_LIMITS } from "./limits.ts";
 import type { ResolvedOptions } from "./options.ts";
 import { Capabilities } from "./protocol/capabilities.ts";
 import { commandBytes, helloCommand } from "./protocol/commands.ts";
@@ -37,11 +38,42 @@ const TLS_RECORD = /^[\x14-\x17]\x03/;
 // setTimeout's longest delay; a longer one would fire at once.
 const MAX_DELAY = 2 ** 31 - 1;
 
-/** One wait in progress and when it times out (a {@link performance.now} time). */
-interface Deadline {
+/**
+ * One wait in progress: when it times out (a {@link performance.now} time) and, for a wait
+ * that is not otherwise ended by a session failure, how to reject it.
+ */
+interface Wait {
   at: number;
   ms: number;
   what: string;
+  reject?: (error: SmtpError) => void;
+}
+
+/** One {@link SmtpSession.expect} call waiting for its replies. */
+interface ReplyWaiter {
+  count: number;
+  timeout: number;
+  what: string;
+  replies: SmtpReply[];
+  resolve: (replies: SmtpReply[]) => void;
+  reject: (error: SmtpError) => void;
+}
+
+/** A transaction waiting for the write side (see {@link SmtpSession.lockWrites}). */
+interface LockWaiter {
+  resolve: (unlock: () => void) => void;
+  reject: (error: SmtpError) => void;
+}
+
+function ignore(): void {}
+
+/** `start()`, with a synchronous throw turned into a rejection. */
+function attempt<T>(start: () => Promise<T>): Promise<T> {
+  try {
+    return start();
+  } catch (error) {
+    return Promise.reject(error);
+  }
 }
 
 /** An open SMTP session. Use {@link SmtpSession.open}. */
@@ -64,21 +96,37 @@ export class SmtpSession {
   #reader: ReplyReader;
   #phase: SmtpPhase = "connect";
   #failure?: SmtpError;
-  #replies: Promise<unknown> = Promise.resolve();
   // Replies the server owes: the greeting, then one per command written (RFC 5321 §4.2).
   #awaiting = 1;
   #secrets: string[] = [];
-  #writes: Promise<unknown> = Promise.resolve();
   #justUpgraded = false;
   #closed = false;
   // Every wait's deadline is served by one timer per session, re-armed only when a wait ends
   // sooner than the timer: a message costs no setTimeout/clearTimeout per read and write.
-  readonly #deadlines = new Set<Deadline>();
+  // A failure rejects the waits that have `reject` (racing one shared promise instead would
+  // keep one reaction per wait on it for the whole life of the session).
+  readonly #waits = new Set<Wait>();
   #timer: ReturnType<typeof setTimeout> | undefined;
   #timerAt = Infinity;
-  // Rejects each wait in progress when the session fails (racing one shared promise instead
-  // would keep one reaction per wait on it for the whole life of the session).
-  readonly #interrupts = new Set<(error: SmtpError) => void>();
+  // expect() calls in order; one socket read at a time serves the first of them.
+  #replyQueue: ReplyWaiter[] = [];
+  #reading = false;
+  // The deadline of the reply being read, from the read that found it missing to its last line.
+  #readWait: Wait | undefined;
+  // Whether a transaction holds the write side, and those waiting for it, in order.
+  #writeLocked = false;
+  #lockQueue: LockWaiter[] = [];
+
+  /**
+   * A session that never connects, kept for the life of the module for its object shape.
+   * V8 keeps a shape (hidden class) only while some object has it, and throws away the
+   * optimized code built on it when the last such object is collected. A transport per
+   * batch or per request (a serverless function, a benchmark run) with a garbage collection
+   * in between would otherwise lose the shape of its sessions every time, and recompile the
+   * send path for each new transport. `ReplyReader.idle` and `SessionPool.idle` do the same.
+   * The constructor reads only the limits.
+   */
+  static readonly idle: SmtpSession = new SmtpSession({ limits: DEFAULT_LIMITS } as ResolvedOptions, {} as Connector);
 
   private constructor(options: ResolvedOptions, connector: Connector) {
     this.#options = options;
@@ -132,26 +180,40 @@ export class SmtpSession {
    * Runs `work` with the abort signal bound to this session: an abort destroys the socket
    * and `work` rejects with the abort error. Any failure leaves the session failed.
    */
-  async #guard<T>(signal: AbortSignal | undefined, work: () => Promise<T>): Promise<T> {
-    if (signal?.aborted) throw this.fail(this.#abortError(signal));
+  #guard<T>(signal: AbortSignal | undefined, work: () => Promise<T>): Promise<T> {
+    // Without a signal there is nothing to bind: only the error is mapped (no async frame).
+    if (signal === undefined) return attempt(work).then(undefined, this.#rethrow);
+    return this.#guardSignal(signal, work);
+  }
+
+  async #guardSignal<T>(signal: AbortSignal, work: () => Promise<T>): Promise<T> {
+    if (signal.aborted) throw this.fail(this.#abortError(signal));
     const onAbort = (): void => {
-      this.fail(this.#abortError(signal as AbortSignal));
+      this.fail(this.#abortError(signal));
     };
-    signal?.addEventListener("abort", onAbort, { once: true });
+    signal.addEventListener("abort", onAbort, { once: true });
     try {
-      // Every wait inside `work` already races the session's failure (see #deadline), so
-      // `work` settles promptly and can still turn a failure into a better error.
+      // Every wait inside `work` already ends when the session fails (see #wait), so `work`
+      // settles promptly and can still turn a failure into a better error.
       return await work();
     } catch (error) {
-      // An SmtpError thrown without fail() ends only the transaction (a refused sender, say);
-      // anything else (a socket error) ends the session.
-      if (error instanceof SmtpError) throw error;
-      if (this.#failure) throw this.#failure;
-      throw this.fail(toSmtpError(error, this.#context()));
+      throw this.#guardError(error);
     } finally {
-      signal?.removeEventListener("abort", onAbort);
+      signal.removeEventListener("abort", onAbort);
     }
   }
+
+  // An SmtpError thrown without fail() ends only the transaction (a refused sender, say);
+  // anything else (a socket error) ends the session.
+  #guardError(error: unknown): SmtpError {
+    if (error instanceof SmtpError) return error;
+    if (this.#failure) return this.#failure;
+    return this.fail(toSmtpError(error, this.#context()));
+  }
+
+  readonly #rethrow = (error: unknown): never => {
+    throw this.#guardError(error);
+  };
 
   #newReader(): ReplyReader {
     const { maxReplyLineLength, maxReplyLines } = this.#options.limits;
@@ -184,36 +246,54 @@ export class SmtpSession {
     };
   }
 
-  /** Ends the session with `error` (the first failure wins) and destroys the socket. */
+  /**
+   * Ends the session with `error` (the first failure wins), destroys the socket and
+   * rejects every wait in progress with it: replies, the write side, writes and connects.
+   */
   fail(error: SmtpError): SmtpError {
     if (this.#failure) return this.#failure;
     this.#failure = error;
     this.#stopTimer();
     this.#socket?.abort(error);
-    for (const interrupt of this.#interrupts) interrupt(error);
-    this.#interrupts.clear();
+    const waits = [...this.#waits];
+    this.#waits.clear();
+    this.#readWait = undefined;
+    for (const wait of waits) wait.reject?.(error);
+    for (const waiter of this.#replyQueue.splice(0)) waiter.reject(error);
+    for (const waiter of this.#lockQueue.splice(0)) waiter.reject(error);
     return error;
   }
 
-  /** `work`, or the session's failure if that comes first. */
-  #race<T>(work: Promise<T>): Promise<T> {
+  /**
+   * `work` within `ms` (when it takes longer, the session fails with a timeout error), ended
+   * early by a session failure. A raw error from `work` (a socket reset, say) fails the session.
+   */
+  #wait<T>(work: Promise<T>, ms: number, what: string): Promise<T> {
     if (this.#failure) {
-      work.catch(() => undefined);
+      work.catch(ignore);
       return Promise.reject(this.#failure);
     }
     return new Promise<T>((resolve, reject) => {
-      this.#interrupts.add(reject);
+      const wait: Wait = { at: performance.now() + ms, ms, what, reject };
+      this.#waits.add(wait);
+      this.#arm(wait.at);
       work.then(
         (value) => {
-          this.#interrupts.delete(reject);
+          this.#waits.delete(wait);
           resolve(value);
         },
         (error: unknown) => {
-          this.#interrupts.delete(reject);
-          reject(error);
+          this.#waits.delete(wait);
+          reject(this.#waitError(error));
         },
       );
     });
+  }
+
+  #waitError(error: unknown): SmtpError {
+    if (this.#failure) return this.#failure;
+    if (error instanceof SmtpError) return error;
+    return this.fail(toSmtpError(error, this.#context()));
   }
 
   /** Makes sure the timer fires no later than `at`. */
@@ -229,14 +309,14 @@ export class SmtpSession {
     this.#timerAt = Infinity;
     const now = performance.now();
     let next = Infinity;
-    for (const deadline of this.#deadlines) {
-      if (deadline.at <= now) {
-        this.fail(new SmtpTimeoutError(`Timed out after ${deadline.ms} ms waiting for ${deadline.what}`, {
+    for (const wait of this.#waits) {
+      if (wait.at <= now) {
+        this.fail(new SmtpTimeoutError(`Timed out after ${wait.ms} ms waiting for ${wait.what}`, {
           code: "ETIMEDOUT", retryable: true, phase: this.#phase, hint: this.#greetingHint(),
         }));
         return;
       }
-      if (deadline.at < next) next = deadline.at;
+      if (wait.at < next) next = wait.at;
     }
     // Waits that began after the timer was armed; none left means the session is idle.
     if (next !== Infinity) this.#arm(next);
@@ -248,23 +328,6 @@ export class SmtpSession {
     this.#timerAt = Infinity;
   }
 
-  /** Runs `work` with a deadline; when it passes, the session fails with a timeout error. */
-  async #deadline<T>(ms: number, what: string, work: () => Promise<T>): Promise<T> {
-    const deadline: Deadline = { at: performance.now() + ms, ms, what };
-    this.#deadlines.add(deadline);
-    this.#arm(deadline.at);
-    try {
-      return await this.#race(work());
-    } catch (error) {
-      // A raw socket error (a reset, say) ends the session like any other failure.
-      if (this.#failure) throw this.#failure;
-      if (error instanceof SmtpError) throw error;
-      throw this.fail(toSmtpError(error, this.#context()));
-    } finally {
-      this.#deadlines.delete(deadline);
-    }
-  }
-
   async #start(signal?: AbortSignal): Promise<void> {
     const o = this.#options;
     this.#phase = "connect";
@@ -272,7 +335,7 @@ export class SmtpSession {
       hostname: o.host, port: o.port, tls: TLS_MODES[o.encryption], servername: o.servername,
       ...(o.ca ? { ca: o.ca } : {}), ...(signal ? { signal } : {}),
     };
-    const socket = await this.#deadline(o.timeouts.connect, "the connection", () => this.#connector.connect(params));
+    const socket = await this.#wait(attempt(() => this.#connector.connect(params)), o.timeouts.connect, "the connection");
     if (this.#failure) {
       socket.abort(this.#failure);
       throw this.#failure;
@@ -338,7 +401,7 @@ export class SmtpSession {
     if (this.#reader.buffered > 0) throw this.fail(this.#unsolicited());
     const plain = this.#socket as SmtpSocket;
     const tlsParams = { servername: o.servername, ...(o.ca ? { ca: o.ca } : {}), ...(signal ? { signal } : {}) };
-    this.#socket = await this.#deadline(o.timeouts.connect, "the TLS handshake", () => plain.startTls(tlsParams));
+    this.#socket = await this.#wait(attempt(() => plain.startTls(tlsParams)), o.timeouts.connect, "the TLS handshake");
     this.#reader = this.#newReader();
     this.capabilities = new Capabilities("", new Map());
     this.#justUpgraded = true;
@@ -356,22 +419,10 @@ export class SmtpSession {
     }
   }
 
-  /** Reads one complete reply within `timeout` ms. */
+  /** Reads one complete reply within `timeout` ms (after every reply already expected). */
   async readReply(timeout: number, what = "the server's reply"): Promise<SmtpReply> {
-    // A reply already buffered (pipelined replies arrive together) needs no deadline.
-    const ready = this.#nextReply();
-    if (ready) return ready;
-    return this.#deadline(timeout, what, async () => {
-      for (;;) {
-        const reply = this.#nextReply();
-        if (reply) return reply;
-        const socket = this.#socket as SmtpSocket;
-        const chunk = await socket.read();
-        if (this.#failure) throw this.#failure;
-        if (chunk === null) throw this.fail(this.#eofError());
-        this.#reader.push(chunk);
-      }
-    });
+    const [reply] = await this.expect(1, timeout, what);
+    return reply as SmtpReply;
   }
 
   /** The next complete reply from the buffer, counted and logged, or undefined. */
@@ -407,11 +458,20 @@ export class SmtpSession {
 
   /** Hides secrets in what the server sent back (a server may echo the AUTH exchange). */
   #redact(reply: SmtpReply): SmtpReply {
-    const secrets = this.#secrets;
     // Most replies contain no secret: keep them as they are rather than copying every line.
-    if (!reply.lines.some((line) => secrets.some((secret) => line.includes(secret)))) return reply;
+    if (!this.#holdsSecret(reply.lines)) return reply;
+    const secrets = this.#secrets;
     const lines = reply.lines.map((line) => secrets.reduce((text, secret) => text.split(secret).join("[redacted]"), line));
     return { ...reply, lines };
+  }
+
+  // Plain loops: this runs for every reply once AUTH has registered secrets.
+  #holdsSecret(lines: readonly string[]): boolean {
+    const secrets = this.#secrets;
+    for (const line of lines) {
+      for (const secret of secrets) if (line.includes(secret)) return true;
+    }
+    return false;
   }
 
   /** Registers forms of a secret that must never appear in logs or errors. */
@@ -440,12 +500,17 @@ export class SmtpSession {
    * Writes raw bytes within the command deadline. `replies` is how many replies these bytes
    * ask for; it is counted before the write so a fast reply is never taken as unsolicited.
    */
-  async write(bytes: Uint8Array, replies = 0, timeout: number = this.#options.timeouts.command): Promise<void> {
-    if (this.#awaiting <= 0 && this.#reader.buffered > 0) throw this.fail(this.#unsolicited());
+  write(bytes: Uint8Array, replies = 0, timeout: number = this.#options.timeouts.command): Promise<void> {
+    if (this.#failure) return Promise.reject(this.#failure);
+    if (this.#awaiting <= 0 && this.#reader.buffered > 0) return Promise.reject(this.fail(this.#unsolicited()));
     this.#awaiting += replies;
-    const socket = this.#socket as SmtpSocket;
-    await this.#deadline(timeout, "the server to accept data", () => socket.write(bytes));
-    if (this.#failure) throw this.#failure;
+    let written: Promise<void>;
+    try {
+      written = (this.#socket as SmtpSocket).write(bytes);
+    } catch (error) {
+      written = Promise.reject(error);
+    }
+    return this.#wait(written, timeout, "the server to accept data");
   }
 
   /** Writes lines to the transcript as sent by the client. */
@@ -469,38 +534,116 @@ export class SmtpSession {
 
   /**
    * Reads the next `count` replies, in order after every reply already expected: the
-   * queue that lets several commands (and several messages) be in flight (RFC 2920).
+   * queue that lets several commands (and several messages) be in flight (RFC 2920). Each
+   * reply that has to be waited for gets `timeout` ms from the read that finds it missing.
    */
-  expect(count: number, timeout: number, what?: string): Promise<SmtpReply[]> {
-    const read = async (): Promise<SmtpReply[]> => {
-      const replies: SmtpReply[] = [];
-      // A reply already buffered is taken without an await (pipelined replies come together).
-      for (let i = 0; i < count; i++) replies.push(this.#nextReply() ?? (await this.readReply(timeout, what)));
-      return replies;
-    };
-    const next = this.#replies.then(read, read);
-    this.#replies = next.catch(() => undefined);
-    return next;
+  expect(count: number, timeout: number, what = "the server's reply"): Promise<SmtpReply[]> {
+    if (this.#failure) return Promise.reject(this.#failure);
+    const replies: SmtpReply[] = [];
+    if (this.#replyQueue.length === 0) {
+      // First in line: replies already buffered (pipelined replies come together) are taken now.
+      try {
+        while (replies.length < count) {
+          const reply = this.#nextReply();
+          if (!reply) break;
+          replies.push(reply);
+        }
+      } catch (error) {
+        return Promise.reject(error);
+      }
+      if (replies.length === count) return Promise.resolve(replies);
+    }
+    return new Promise<SmtpReply[]>((resolve, reject) => {
+      this.#replyQueue.push({ count, timeout, what, replies, resolve, reject });
+      this.#pump();
+    });
   }
+
+  /** Hands buffered replies to the waiting expect() calls in order; reads when the first needs more. */
+  #pump(): void {
+    if (this.#reading || this.#failure) return;
+    const queue = this.#replyQueue;
+    let head: ReplyWaiter | undefined;
+    try {
+      while ((head = queue[0]) !== undefined) {
+        while (head.replies.length < head.count) {
+          const reply = this.#nextReply();
+          if (!reply) break;
+          if (this.#readWait) this.#endReadWait();
+          head.replies.push(reply);
+        }
+        if (head.replies.length < head.count) break;
+        queue.shift();
+        head.resolve(head.replies);
+      }
+    } catch (error) {
+      // #nextReply fails the session before it throws, and that rejects every waiter.
+      if (!this.#failure) this.fail(toSmtpError(error, this.#context()));
+      return;
+    }
+    if (head === undefined) return;
+    if (!this.#readWait) {
+      this.#readWait = { at: performance.now() + head.timeout, ms: head.timeout, what: head.what, reject: undefined };
+      this.#waits.add(this.#readWait);
+      this.#arm(this.#readWait.at);
+    }
+    this.#reading = true;
+    let chunk: Promise<Uint8Array | null>;
+    try {
+      chunk = (this.#socket as SmtpSocket).read();
+    } catch (error) {
+      chunk = Promise.reject(error);
+    }
+    chunk.then(this.#onChunk, this.#onReadError);
+  }
+
+  #endReadWait(): void {
+    this.#waits.delete(this.#readWait as Wait);
+    this.#readWait = undefined;
+  }
+
+  readonly #onChunk = (chunk: Uint8Array | null): void => {
+    this.#reading = false;
+    if (this.#failure) return;
+    if (chunk === null) {
+      this.fail(this.#eofError());
+      return;
+    }
+    this.#reader.push(chunk);
+    this.#pump();
+  };
+
+  readonly #onReadError = (error: unknown): void => {
+    this.#reading = false;
+    // A failed read (a reset, say) ends the session and so every wait for a reply.
+    if (!this.#failure) this.fail(error instanceof SmtpError ? error : toSmtpError(error, this.#context()));
+  };
 
   /**
    * Waits for exclusive use of the write side, so that one message's commands and body are
-   * never interleaved with another's. Resolves with the function that releases it.
+   * never interleaved with another's. Resolves with the function that releases it; waiters
+   * are served in call order, and rejected when the session fails.
    */
-  async lockWrites(): Promise<() => void> {
-    let release!: () => void;
-    const held = new Promise<void>((resolve) => {
-      release = resolve;
+  lockWrites(): Promise<() => void> {
+    if (this.#failure) return Promise.reject(this.#failure);
+    if (!this.#writeLocked) {
+      this.#writeLocked = true;
+      return Promise.resolve(this.#unlocker());
+    }
+    return new Promise<() => void>((resolve, reject) => {
+      this.#lockQueue.push({ resolve, reject });
     });
-    const previous = this.#writes;
-    this.#writes = previous.then(() => held);
-    await this.#race(previous);
+  }
+
+  /** Releases the write side once, handing it to the next waiter. */
+  #unlocker(): () => void {
     let released = false;
     return () => {
-      if (!released) {
-        released = true;
-        release();
-      }
+      if (released) return;
+      released = true;
+      const next = this.#lockQueue.shift();
+      if (next) next.resolve(this.#unlocker());
+      else this.#writeLocked = false;
     };
   }
 
@@ -515,11 +658,12 @@ export class SmtpSession {
       this.#phase = "quit";
       try {
         this.#log("client", "QUIT");
-        await this.#deadline(limit, "the reply to QUIT", async () => {
+        const exchange = async (): Promise<void> => {
           this.#awaiting++;
           await socket.write(commandBytes("QUIT"));
           await this.readReply(limit);
-        });
+        };
+        await this.#wait(attempt(exchange), limit, "the reply to QUIT");
       } catch {
         // The message is already delivered; a rude server at QUIT changes nothing.
       }

@@ -18,10 +18,11 @@ export interface Lease {
 }
 
 interface Slot extends Lease {
-  capacity?: number;
+  /** Transactions it may carry at once; 0 until first asked. */
+  capacity: number;
   inFlight: number;
   started: number;
-  idleTimer?: ReturnType<typeof setTimeout>;
+  idleTimer: ReturnType<typeof setTimeout> | undefined;
 }
 
 /** Sessions for one transport. */
@@ -33,6 +34,9 @@ export class SessionPool {
   #opening = 0;
   readonly #quitting = new Set<Promise<void>>();
 
+  /** A pool that is never used, kept for its object shape (see `SmtpSession.idle`). */
+  static readonly idle: SessionPool = new SessionPool({} as ResolvedOptions, {} as Connector);
+
   /** @param options resolved transport options; @param connector opens sockets */
   constructor(options: ResolvedOptions, connector: Connector) {
     this.#options = options;
@@ -40,7 +44,7 @@ export class SessionPool {
   }
 
   #capacity(slot: Slot): number {
-    slot.capacity ??= slot.session.capabilities.has("PIPELINING") ? this.#options.maxPipelinedMessages : 1;
+    if (slot.capacity === 0) slot.capacity = slot.session.capabilities.has("PIPELINING") ? this.#options.maxPipelinedMessages : 1;
     return slot.capacity;
   }
 
@@ -64,7 +68,8 @@ export class SessionPool {
         this.#opening++;
         try {
           const session = await SmtpSession.open(this.#options, this.#connector, signal);
-          const slot: Slot = { session, inFlight: 1, started: 1 };
+          // Every field from the start: one object shape for every slot.
+          const slot: Slot = { session, capacity: 0, inFlight: 1, started: 1, idleTimer: undefined };
           this.#slots.add(slot);
           return slot;
         } finally {
@@ -78,16 +83,21 @@ export class SessionPool {
 
   #waitForRoom(signal?: AbortSignal): Promise<void> {
     return new Promise<void>((resolve, reject) => {
+      // Without a signal, waking is all there is to it.
+      if (signal === undefined) {
+        this.#wakers.add(resolve as () => void);
+        return;
+      }
       const onAbort = (): void => {
         this.#wakers.delete(wake);
         reject(fromAbortReason(signal?.reason, "connect"));
       };
       const wake = (): void => {
-        signal?.removeEventListener("abort", onAbort);
+        signal.removeEventListener("abort", onAbort);
         resolve();
       };
       this.#wakers.add(wake);
-      signal?.addEventListener("abort", onAbort, { once: true });
+      signal.addEventListener("abort", onAbort, { once: true });
     });
   }
 

@@ -84,12 +84,6 @@ function messageError(command: string, reply: SmtpReply, phase: "envelope" | "da
   });
 }
 
-/** How a transaction is carried out, from the server's extensions. */
-interface Plan {
-  pipelining: boolean;
-  chunking: boolean;
-}
-
 /** The MAIL FROM and RCPT TO lines for `message` on a server with `caps`. */
 interface EnvelopeCommands {
   mail: string;
@@ -173,7 +167,8 @@ export async function sendTransaction(
       hint: "Reduce the message size (attachments) below the server's SIZE limit",
     });
   }
-  const plan: Plan = { pipelining: caps.has("PIPELINING"), chunking: caps.has("CHUNKING") };
+  const pipelining = caps.has("PIPELINING");
+  const chunking = caps.has("CHUNKING");
   const { mail, rcpts, dsn } = envelopeCommands(message, caps);
   const timeout = session.options.timeouts.command;
 
@@ -182,31 +177,34 @@ export async function sendTransaction(
   try {
     session.setPhase("envelope");
     // RFC 5321 §4.1.1.5: a failed or unfinished transaction before this one is reset first.
-    const prefix = session.transactionState === "clean" ? [] : ["RSET"];
+    const reset = session.transactionState !== "clean";
+    const skip = reset ? 1 : 0; // replies before MAIL FROM's
     session.transactionState = "unknown";
-    const envelopeLines = [...prefix, mail, ...rcpts];
-    let replies: SmtpReply[];
-    if (plan.chunking && plan.pipelining) {
+    // The envelope lines, then (pipelined) BDAT or DATA: the command lines of one write.
+    const lines = reset ? ["RSET", mail, ...rcpts] : [mail, ...rcpts];
+    const envelopeCount = lines.length;
+    if (chunking && pipelining) {
       // Envelope, BDAT and the body in one write; no dot-stuffing with BDAT.
-      const bdat = `BDAT ${message.size} LAST`;
-      await writeMessage(session, commandBytes(...envelopeLines, bdat), message, false, onProgress, [...envelopeLines, bdat]);
+      lines.push(`BDAT ${message.size} LAST`);
+      await writeMessage(session, commandBytes(...lines), message, false, onProgress, lines);
       ended = true;
       session.transactionState = "clean";
       unlock();
-      replies = await session.expect(envelopeLines.length + 1, session.options.timeouts.data, "the server to accept the message");
-      const envelopeReplies = replies.slice(prefix.length, envelopeLines.length);
-      const { accepted, rejected } = checkEnvelope(session, envelopeReplies, envelope);
-      return finish(session, message, replies[replies.length - 1] as SmtpReply, accepted, rejected, "BDAT", dsn);
+      const replies = await session.expect(envelopeCount + 1, session.options.timeouts.data, "the server to accept the message");
+      const { accepted, rejected } = checkEnvelope(session, replies, skip, envelopeCount, envelope);
+      return finish(session, message, replies[envelopeCount] as SmtpReply, accepted, rejected, "BDAT", dsn);
     }
     let envelopeReplies: SmtpReply[];
+    let first = 0; // where MAIL FROM's reply is in envelopeReplies
     let dataReply: SmtpReply | undefined;
-    if (plan.pipelining) {
-      await session.writeCommands([...envelopeLines, "DATA"]);
-      replies = await session.expect(envelopeLines.length + 1, timeout);
-      envelopeReplies = replies.slice(prefix.length, envelopeLines.length);
-      dataReply = replies[replies.length - 1];
+    if (pipelining) {
+      lines.push("DATA");
+      await session.writeCommands(lines);
+      envelopeReplies = await session.expect(envelopeCount + 1, timeout);
+      first = skip;
+      dataReply = envelopeReplies[envelopeCount];
     } else {
-      for (const line of prefix) await session.command(line);
+      if (reset) await session.command("RSET");
       envelopeReplies = [await session.command(mail)];
       if (envelopeReplies[0]!.code === 250) {
         for (const rcpt of rcpts) {
@@ -218,7 +216,8 @@ export async function sendTransaction(
     }
     let checked: { accepted: string[]; rejected: RecipientRejection[] };
     try {
-      checked = checkEnvelope(session, envelopeReplies, envelope);
+      // Without PIPELINING the replies stop at a refused MAIL FROM or a 421.
+      checked = checkEnvelope(session, envelopeReplies, first, pipelining ? envelopeCount : envelopeReplies.length, envelope);
     } catch (error) {
       // RFC 2920 §3.1: a 354 to the pipelined DATA after refusals gets an empty body.
       if (dataReply?.code === 354) await session.write(commandBytes("."), 1);
@@ -227,7 +226,7 @@ export async function sendTransaction(
       throw error;
     }
     session.setPhase("data");
-    if (plan.chunking) {
+    if (chunking) {
       const bdat = `BDAT ${message.size} LAST`;
       await writeMessage(session, commandBytes(bdat), message, false, onProgress, [bdat]);
       ended = true;
@@ -262,24 +261,31 @@ export async function sendTransaction(
   }
 }
 
-/** Sorts RCPT replies into accepted and refused; throws when the sender or every recipient was refused. */
+/**
+ * Sorts RCPT replies into accepted and refused; throws when the sender or every recipient
+ * was refused. The envelope's replies are `replies[first]` (MAIL FROM) to `replies[end - 1]`.
+ */
 function checkEnvelope(
   session: SmtpSession,
-  replies: SmtpReply[],
+  replies: readonly SmtpReply[],
+  first: number,
+  end: number,
   envelope: Envelope,
 ): { accepted: string[]; rejected: RecipientRejection[] } {
-  replies.forEach((reply, i) => {
-    if (reply.code === 421) throw session.fail(serviceUnavailable(i === 0 ? "MAIL FROM" : "RCPT TO", reply, "envelope"));
-  });
-  const [mailReply, ...rcptReplies] = replies;
-  if (!mailReply || mailReply.code !== 250) throw senderError(mailReply as SmtpReply, envelope.from);
+  for (let i = first; i < end; i++) {
+    const reply = replies[i] as SmtpReply;
+    if (reply.code === 421) throw session.fail(serviceUnavailable(i === first ? "MAIL FROM" : "RCPT TO", reply, "envelope"));
+  }
+  const mailReply = replies[first];
+  if (first >= end || !mailReply || mailReply.code !== 250) throw senderError(mailReply as SmtpReply, envelope.from);
   const accepted: string[] = [];
   const rejected: RecipientRejection[] = [];
-  rcptReplies.forEach((reply, i) => {
-    const address = envelope.to[i] as string;
+  for (let i = first + 1; i < end; i++) {
+    const reply = replies[i] as SmtpReply;
+    const address = envelope.to[i - first - 1] as string;
     if (reply.code === 250 || reply.code === 251) accepted.push(address);
     else rejected.push({ address, ...replyInfo(reply), retryable: isTransientReply(reply.code) });
-  });
+  }
   if (accepted.length === 0) {
     const first = rejected[0];
     throw new SmtpEnvelopeError(
@@ -306,9 +312,12 @@ function finish(
 ): SendReceipt {
   if (final.code === 421) throw session.fail(serviceUnavailable(command, final, "data"));
   if (final.code !== 250) throw messageError(command, final, "data");
-  const receipt: SendReceipt = { messageId: message.messageId, accepted, rejected, response: replyText(final), envelope: message.envelope };
-  if (dsn !== undefined) receipt.dsn = dsn;
-  return receipt;
+  const response = replyText(final);
+  const { messageId, envelope } = message;
+  // Two literals rather than a property added afterwards: each keeps one lasting object shape.
+  return dsn === undefined
+    ? { messageId, accepted, rejected, response, envelope }
+    : { messageId, accepted, rejected, response, envelope, dsn };
 }
 
 /**

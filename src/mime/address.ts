@@ -117,8 +117,14 @@ function isSpace(c: number): boolean {
   return c === 0x20;
 }
 
+// What makes the loop below do more than copy the text: quotes, angle brackets, list and
+// group separators, comments and domain literals. Without any of them the text is a bare
+// address, and the loop would only rebuild it character by character.
+const MAILBOX_SPECIALS = /["<>,:;()[]/;
+
 function parseMailboxString(text: string, field: string): Mailbox {
   rejectControls(text, field);
+  if (!MAILBOX_SPECIALS.test(text)) return addrSpec(text.trim(), field);
   let name = "";
   let quoted = false; // a quoted string was seen in the name part
   let badNameChar = ""; // a special that would need quoting in a display name
@@ -193,7 +199,11 @@ function parseMailboxString(text: string, field: string): Mailbox {
 
 function withName(name: string, mailbox: Mailbox): Mailbox {
   const display = name.trim();
-  return display === "" ? mailbox : { name: display, ...mailbox };
+  if (display === "") return mailbox;
+  // Literals rather than a spread: each keeps one lasting object shape.
+  return mailbox.international
+    ? { name: display, address: mailbox.address, international: true }
+    : { name: display, address: mailbox.address };
 }
 
 function addrSpec(spec: string, field: string): Mailbox {
@@ -267,6 +277,8 @@ function idnToAscii(domain: string, field: string): string {
 }
 
 function idnCheckALabels(domain: string, field: string): void {
+  // Every A-label starts with "xn--": a domain without "--" has none to check.
+  if (!domain.includes("--")) return;
   try {
     checkAsciiDomainALabels(domain);
   } catch (error) {

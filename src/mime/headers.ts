@@ -47,13 +47,20 @@ export function firstLineRoom(name: string): number {
 const DAYS = ["Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"];
 const MONTHS = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
 
+// The last date formatted, by its whole second: messages composed in the same second share it.
+let lastSecond = NaN;
+let lastFormatted = "";
+
 /** RFC 5322 §3.3 date-time in UTC, for example `Tue, 25 Nov 2025 16:26:00 +0000`. */
 export function formatDate(date: Date): string {
+  const second = Math.floor(date.getTime() / 1000);
+  if (second === lastSecond) return lastFormatted;
   const two = (n: number): string => String(n).padStart(2, "0");
-  return (
+  lastFormatted =
     `${DAYS[date.getUTCDay()]}, ${two(date.getUTCDate())} ${MONTHS[date.getUTCMonth()]} ${String(date.getUTCFullYear()).padStart(4, "0")} ` +
-    `${two(date.getUTCHours())}:${two(date.getUTCMinutes())}:${two(date.getUTCSeconds())} +0000`
-  );
+    `${two(date.getUTCHours())}:${two(date.getUTCMinutes())}:${two(date.getUTCSeconds())} +0000`;
+  lastSecond = second;
+  return lastFormatted;
 }
 
 // Display-name tokens must fit a continuation line and also the first line of the longest

@@ -89,6 +89,9 @@ class Chunker {
   /** Bytes not yet pushed: an upper bound on what the next buffer must hold. */
   #remaining: number;
 
+  // Never used, kept for its object shape (see `SmtpSession.idle` in ../client.ts).
+  static readonly idle: Chunker = new Chunker(0);
+
   /** @param total the exact number of bytes that will be pushed */
   constructor(total: number) {
     this.#remaining = total;

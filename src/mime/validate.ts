@@ -241,8 +241,6 @@ export function checkMessage(message: MailMessage, defaultFrom?: string): Checke
 
   const headers = checkHeaders(message.headers);
 
-  const checked: CheckedMessage = { from, to, cc, bcc, replyTo, subject, importance, attachments, headers };
-  if (text !== undefined) checked.text = text;
-  if (html !== undefined) checked.html = html;
-  return checked;
+  // Every field in one literal, absent bodies as undefined: one object shape for every message.
+  return { from, to, cc, bcc, replyTo, subject, text, html, importance, attachments, headers };
 }

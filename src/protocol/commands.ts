@@ -16,7 +16,7 @@ function path(address: string): string {
 
 /** Encodes one command line (the caller gives it without CRLF). */
 export function commandBytes(...lines: string[]): Uint8Array {
-  return ENCODER.encode(lines.map((line) => `${line}\r\n`).join(""));
+  return ENCODER.encode(lines.length === 0 ? "" : lines.join("\r\n") + "\r\n");
 }
 
 /** `EHLO name` / `HELO name`. */

@@ -18,6 +18,9 @@ export class DotStuffer {
   #atLineStart = true;
   #lastByte = LF;
 
+  /** A stuffer that is never used, kept for its object shape (see `SmtpSession.idle` in ../client.ts). */
+  static readonly idle: DotStuffer = new DotStuffer();
+
   /**
    * Returns the chunk with every line-leading "." doubled (the same array when nothing changed).
    *

@@ -6,7 +6,7 @@
  * @module
  */
 
-import { splitEnhancedCode, type SmtpReply } from "./reply.ts";
+import { enhancedCodeOf, type SmtpReply } from "./reply.ts";
 
 /** Limits that protect the client from a hostile server. */
 export interface ReplyLimits {
@@ -37,7 +37,20 @@ export class ReplyFormatError extends Error {
 
 const LF = 0x0a;
 const CR = 0x0d;
-const REPLY_LINE = /^([2-5][0-9][0-9])([ -]|$)(.*)$/s;
+const ZERO = 0x30;
+// decode() without { stream: true } keeps no state, so one decoder serves every reader.
+const DECODER = new TextDecoder("utf-8");
+
+/** The reply code of `line` when it starts like a reply line (`[2-5]dd` then space, `-` or its end), else 0. */
+function replyCode(line: string): number {
+  if (line.length < 3) return 0;
+  const a = line.charCodeAt(0) - ZERO;
+  const b = line.charCodeAt(1) - ZERO;
+  const c = line.charCodeAt(2) - ZERO;
+  if (a < 2 || a > 5 || b < 0 || b > 9 || c < 0 || c > 9) return 0;
+  if (line.length > 3 && line[3] !== " " && line[3] !== "-") return 0;
+  return a * 100 + b * 10 + c;
+}
 
 /** Accumulates bytes and yields complete replies. */
 export class ReplyReader {
@@ -46,7 +59,9 @@ export class ReplyReader {
   #lines: string[] = [];
   #code = 0;
   readonly #limits: ReplyLimits;
-  readonly #decoder = new TextDecoder("utf-8");
+
+  /** A reader that is never used, kept for its object shape (see `SmtpSession.idle`). */
+  static readonly idle: ReplyReader = new ReplyReader();
 
   /** @param limits size caps */
   constructor(limits: ReplyLimits = DEFAULT_REPLY_LIMITS) {
@@ -86,31 +101,31 @@ export class ReplyReader {
       if (lineEnd - this.#start > this.#limits.maxLineLength) {
         throw new ReplyFormatError(`Reply line longer than ${this.#limits.maxLineLength} octets`);
       }
-      const line = this.#decoder.decode(this.#buffer.subarray(this.#start, lineEnd));
+      const line = DECODER.decode(this.#buffer.subarray(this.#start, lineEnd));
       this.#start = end + 1;
       const reply = this.#accept(line);
       if (reply) return reply;
     }
   }
 
+  // Parsed by hand rather than by a regular expression: this runs for every reply line.
   #accept(line: string): SmtpReply | undefined {
-    const match = REPLY_LINE.exec(line);
-    if (!match) throw new ReplyFormatError(`Malformed reply line "${line.slice(0, 80)}"`, line);
-    const code = Number(match[1]);
+    const code = replyCode(line);
+    if (code === 0) throw new ReplyFormatError(`Malformed reply line "${line.slice(0, 80)}"`, line);
     if (this.#lines.length > 0 && code !== this.#code) {
       throw new ReplyFormatError(`Multi-line reply changed its code from ${this.#code} to ${code}`);
     }
     this.#code = code;
-    this.#lines.push(match[3] ?? "");
+    this.#lines.push(line.length > 4 ? line.slice(4) : "");
     if (this.#lines.length > this.#limits.maxLines) {
       throw new ReplyFormatError(`Reply longer than ${this.#limits.maxLines} lines`);
     }
-    if (match[2] === "-") return undefined;
+    if (line.length > 3 && line[3] === "-") return undefined;
     const lines = this.#lines;
     this.#lines = [];
-    const reply: SmtpReply = { code, lines };
-    const { enhancedCode } = splitEnhancedCode(code, lines[0] ?? "");
-    if (enhancedCode) reply.enhancedCode = enhancedCode;
-    return reply;
+    const enhancedCode = enhancedCodeOf(code, lines[0] as string);
+    // Either shape comes from a literal: a property added afterwards would make a shape that
+    // lives only as long as such replies do (see SmtpSession.idle in ../client.ts).
+    return enhancedCode === undefined ? { code, lines } : { code, lines, enhancedCode };
   }
 }

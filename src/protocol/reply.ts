@@ -26,6 +26,30 @@ export function splitEnhancedCode(code: number, text: string): { enhancedCode?: 
   return { enhancedCode: `${match[1]}.${match[2]}.${match[3]}`, text: text.slice(match[0].length) };
 }
 
+/** Where the run of ASCII digits that starts at `from` ends. */
+function digitsEnd(text: string, from: number): number {
+  let i = from;
+  for (let c = text.charCodeAt(i); c >= 0x30 && c <= 0x39; c = text.charCodeAt(++i));
+  return i;
+}
+
+const SPACE = /\s/;
+
+/**
+ * The enhanced status code at the front of a reply line when it matches the reply class,
+ * as {@link splitEnhancedCode} finds it; parsed by hand, because every reply goes through it.
+ */
+export function enhancedCodeOf(code: number, text: string): string | undefined {
+  const cls = text.charCodeAt(0) - 0x30;
+  if (cls !== Math.floor(code / 100) || (cls !== 2 && cls !== 4 && cls !== 5) || text.charCodeAt(1) !== 0x2e) return undefined;
+  const subject = digitsEnd(text, 2);
+  if (subject === 2 || subject > 5 || text.charCodeAt(subject) !== 0x2e) return undefined;
+  const end = digitsEnd(text, subject + 1);
+  if (end === subject + 1 || end > subject + 4) return undefined;
+  if (end < text.length && text[end] !== " " && !SPACE.test(text[end] as string)) return undefined;
+  return text.slice(0, end);
+}
+
 /** The reply's text without codes, lines joined with `\n`. */
 export function replyMessage(reply: SmtpReply): string {
   return reply.lines.map((line) => splitEnhancedCode(reply.code, line).text).join("\n");
