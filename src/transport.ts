@@ -81,9 +81,12 @@ export interface CoreTransportOptions extends TransportOptions {
 }
 
 /** Combines the caller's signal with an overall timeout; `done()` releases the timer. */
+// A call without a signal or a timeout shares this one (nothing to release).
+const NO_CALL_SIGNAL: { signal?: AbortSignal; done(): void } = Object.freeze({ done() {} });
+
 function callSignal(options: CallOptions, phaseHint: string): { signal?: AbortSignal; done(): void } {
   const { signal, timeout } = options;
-  if (timeout === undefined) return { ...(signal ? { signal } : {}), done() {} };
+  if (timeout === undefined) return signal ? { signal, done() {} } : NO_CALL_SIGNAL;
   if (typeof timeout !== "number" || !Number.isFinite(timeout) || timeout <= 0) {
     throw new SmtpValidationError("timeout", "must be a positive number of milliseconds");
   }
@@ -136,7 +139,9 @@ class SmtpTransport implements Transport {
     checkMessageLimits(message, this.#options.limits);
     const engine = this.#engine ?? (await this.#load());
     // Composed (and signed, with dkim) before any connection: bad input fails here.
-    const composed = await engine.prepare(message);
+    // Without DKIM the message is composed synchronously: no promise to wait for.
+    const prepared = engine.prepare(message);
+    const composed = prepared instanceof Promise ? await prepared : prepared;
     if (options.onProgress !== undefined && typeof options.onProgress !== "function") {
       throw new SmtpValidationError("onProgress", "must be a function");
     }
