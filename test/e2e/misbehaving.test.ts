@@ -10,6 +10,7 @@ import {
   type Transport,
   type TransportOptions,
 } from "../../entries/node.ts";
+import { loadEngine } from "../../src/engine-loader.ts";
 import { getTestCerts } from "../helpers/certs.ts";
 import {
   startMisbehavingServer,
@@ -34,8 +35,9 @@ let servers: MisbehavingServer[] = [];
 let transports: Transport[] = [];
 let sends: { server: MisbehavingServer; delivered: boolean }[] = [];
 
-beforeAll(() => {
+beforeAll(async () => {
   getTestCerts(); // openssl runs once here, not inside a timed test
+  await loadEngine(); // so is the first send's load of the engine (src/engine-loader.ts)
 });
 
 afterEach(async () => {
