@@ -2,8 +2,8 @@
 // right moment, and without sending what must not be sent (AUTH over plaintext, a body
 // the server has already said it will refuse).
 import { describe, it } from "vitest";
+import { composeMessage } from "../../src/mime/compose.ts";
 import {
-  composeMessage,
   createTransport,
   executeSmtpNode,
   SmtpAuthError,
