@@ -1,6 +1,6 @@
 /**
  * Loads {@link TransportEngine} and the composer on first use (see engine.ts for why),
- * once per process.
+ * once for the whole program (every transport shares the loaded module).
  *
  * @module
  */

@@ -12,7 +12,6 @@ import { DkimSigner } from "./dkim/sign.ts";
 import type { DkimOptions } from "./dkim/options.ts";
 import type { ComposedMessage, MailMessage } from "./message.ts";
 import { prepareMessage } from "./mime/build.ts";
-import { composeWithInfo } from "./mime/compose.ts";
 import type { AuthMethod, ResolvedOptions } from "./options.ts";
 import { SessionPool } from "./pool.ts";
 import type { Connector } from "./socket.ts";
@@ -39,7 +38,6 @@ export class TransportEngine {
   /** Composes (and signs) the message; bad input fails here, before any connection. */
   prepare(message: MailMessage): ComposedMessage | Promise<ComposedMessage> {
     const defaults = this.#options.auth ? { defaultFrom: this.#options.auth.username } : {};
-    if (this.#dkim === undefined) return composeWithInfo(message, defaults).message;
     return prepareMessage(message, defaults, this.#dkim);
   }
 

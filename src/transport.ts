@@ -114,7 +114,6 @@ class SmtpTransport implements Transport {
   readonly #dkim: DkimOptions | undefined;
   readonly #active = new Set<Promise<unknown>>();
   #engine: TransportEngine | undefined;
-  #loading: Promise<TransportEngine> | undefined;
   #closed = false;
 
   constructor(options: ResolvedOptions, connector: Connector, dkim: DkimOptions | undefined) {
@@ -123,15 +122,11 @@ class SmtpTransport implements Transport {
     this.#connector = connector;
   }
 
-  #load(): Promise<TransportEngine> {
-    this.#loading ??= loadEngine().then(({ TransportEngine }) => {
-      this.#engine = new TransportEngine(this.#options, this.#connector, this.#dkim);
-      return this.#engine;
-    }, (error: unknown) => {
-      this.#loading = undefined;
-      throw error;
-    });
-    return this.#loading;
+  async #load(): Promise<TransportEngine> {
+    const { TransportEngine } = await loadEngine();
+    // Closed while the engine loaded: nothing was opened, and nothing will be.
+    if (this.#closed) throw closedError();
+    return (this.#engine ??= new TransportEngine(this.#options, this.#connector, this.#dkim));
   }
 
   async send(message: MailMessage, options: SendOptions = {}): Promise<SendReceipt> {
@@ -170,9 +165,8 @@ class SmtpTransport implements Transport {
   async close(): Promise<void> {
     this.#closed = true;
     await Promise.allSettled([...this.#active]);
-    // Never loaded: no session was ever opened, nothing to close.
-    const engine = this.#engine ?? (this.#loading ? await this.#loading.catch(() => undefined) : undefined);
-    await engine?.close();
+    // No engine: no session was ever opened, nothing to close.
+    await this.#engine?.close();
   }
 
   [Symbol.asyncDispose](): Promise<void> {

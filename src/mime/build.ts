@@ -39,7 +39,8 @@ export interface BuiltMessage {
 
 /**
  * Composes and, with a signer, DKIM-signs a message. A message with a stream attachment
- * cannot be signed (the body would have to be read twice) and is refused.
+ * cannot be signed (the body would have to be read twice) and is refused. Without a signer
+ * the result is returned as is, not as a promise: a send then waits for nothing here.
  *
  * @param message the caller's message
  * @param compose the default sender and date
@@ -47,12 +48,12 @@ export interface BuiltMessage {
  * @param time the signature time (now by default)
  * @throws {SmtpValidationError} naming the bad field, before anything is sent
  */
-export async function prepareMessage(
+export function prepareMessage(
   message: MailMessage,
   compose: ComposeOptions,
   signer?: DkimSigner,
   time?: Date,
-): Promise<ComposedMessage> {
+): ComposedMessage | Promise<ComposedMessage> {
   const { message: composed, streamedField } = composeWithInfo(message, compose);
   if (signer === undefined) return composed;
   if (streamedField !== undefined) {

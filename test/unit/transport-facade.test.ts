@@ -30,6 +30,15 @@ describe("transport facade", () => {
     expect(connector.calls).toBe(0);
   });
 
+  it("a send whose engine is still loading when close() is called fails ECLOSED without connecting", async () => {
+    const connector = countingConnector();
+    const smtp = createTransport({ host: "smtp.example.com", encryption: "none", connector });
+    const sending = smtp.send({ from: "a@example.com", to: "b@example.com", subject: "s", text: "t" });
+    await smtp.close();
+    await expect(sending).rejects.toMatchObject({ code: "ECLOSED" });
+    expect(connector.calls).toBe(0);
+  });
+
   it("loads the engine once for every caller", async () => {
     const [a, b] = await Promise.all([loadEngine(), loadEngine()]);
     expect(a).toBe(b);
