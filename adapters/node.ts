@@ -401,31 +401,38 @@ class NodeSmtpSocket implements SmtpSocket {
       return Promise.reject(new SocketError("EOF", `Connection to "${address(this.#ctx)}" is closed`));
     }
     return new Promise<void>((resolve, reject) => {
-      let accepted: boolean;
+      // The contract: once this resolves, the caller may reuse `bytes` (the core does, for
+      // large chunks). Node keeps a reference to what it has not yet handed to the kernel.
       try {
         if (bytes.length >= LARGE_WRITE) {
+          const waiter: Waiter<void> = { resolve, reject };
           // A body chunk leaves now, after anything corked before it: nothing would join it.
-          accepted = this.#socket.write(bytes);
+          // The callback runs once the bytes are with the kernel ('error' and 'close'
+          // reject the waiter otherwise).
+          this.#socket.write(bytes, (err) => {
+            if (err) return;
+            this.#writers.delete(waiter);
+            resolve();
+          });
           this.#uncork();
-        } else {
-          // Writes made in one tick (one message's body and the next one's pipelined
-          // envelope, say) leave in one system call: corked here, sent when the tick's work
-          // is done.
-          if (!this.#corked) {
-            this.#corked = true;
-            this.#socket.cork();
-            process.nextTick(this.#uncork);
-          }
-          accepted = this.#socket.write(bytes);
+          // The kernel took every byte at once: nothing is held, no need to wait a tick.
+          if (this.#socket.writableLength === 0) resolve();
+          else this.#writers.add(waiter);
+          return;
         }
+        // Writes made in one tick (one message's body and the next one's pipelined
+        // envelope, say) leave in one system call: corked here, sent when the tick's work
+        // is done. Node holds them until then, so it gets a copy (they are small).
+        if (!this.#corked) {
+          this.#corked = true;
+          this.#socket.cork();
+          process.nextTick(this.#uncork);
+        }
+        if (this.#socket.write(bytes.slice())) resolve();
+        else this.#writers.add({ resolve, reject });
       } catch (err) {
         reject(normalize(err, this.#ctx));
-        return;
       }
-      // Over Node's threshold write() says false, but when the kernel took every byte at
-      // once nothing is queued: waiting for 'drain' would only cost a few ticks per chunk.
-      if (accepted || this.#socket.writableLength === 0) resolve();
-      else this.#writers.add({ resolve, reject });
     });
   }
 

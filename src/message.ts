@@ -114,15 +114,19 @@ export interface ComposedMessage {
    * Yields the message bytes; may be called again to restart from the beginning. A message
    * with a `ReadableStream` attachment cannot be read this way: it throws (a plain
    * `Error`, before yielding anything); use {@link ComposedMessage.stream}.
+   *
+   * With `transient`, attachment encoders reuse their buffers: a chunk of 32 KiB or more
+   * may be overwritten once the next chunk is requested, so the caller must be done with
+   * it first (shorter chunks are always fresh). Without it, chunks can be kept.
    */
-  chunks(): Iterable<Uint8Array>;
+  chunks(transient?: boolean): Iterable<Uint8Array>;
   /**
    * Yields the same bytes asynchronously, reading stream attachments as it goes. Without
    * stream attachments it may be called again; with them, only once. An error thrown
    * part-way (a stream yielding the wrong number of bytes, or failing) means the bytes
-   * already yielded must not be sent as a message.
+   * already yielded must not be sent as a message. `transient` as for `chunks()`.
    */
-  stream?(): AsyncIterable<Uint8Array>;
+  stream?(transient?: boolean): AsyncIterable<Uint8Array>;
   /**
    * Addresses (envelope or header) with a non-ASCII local part: sending needs the server's
    * SMTPUTF8 extension (RFC 6531). Absent when there are none.

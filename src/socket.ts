@@ -51,7 +51,12 @@ export interface SmtpSocket {
   readonly secure: boolean;
   /** Next chunk, or `null` at EOF. The core never has two reads outstanding. */
   read(): Promise<Uint8Array | null>;
-  /** Resolves when the runtime has accepted every byte: this is where backpressure lives. */
+  /**
+   * Resolves when the runtime has accepted every byte: this is where backpressure lives.
+   * Once it resolves the adapter holds no reference to `bytes`, so the caller may reuse
+   * the array (the core writes large attachments from one reused buffer): an adapter
+   * whose runtime keeps the array until later must copy it, or wait.
+   */
   write(bytes: Uint8Array): Promise<void>;
   /**
    * Upgrades to TLS and resolves after the handshake. The returned socket replaces this

@@ -22,7 +22,7 @@ import { orcptValue } from "./dsn.ts";
 import type { ComposedMessage, Envelope } from "./message.ts";
 import type { Capabilities } from "./protocol/capabilities.ts";
 import { commandBytes, mailCommand, rcptCommand, type MailParams, type RcptParams } from "./protocol/commands.ts";
-import { isDotFree, isSynchronous } from "./mime/stream.ts";
+import { isDotFree, isSynchronous, PASS_THROUGH } from "./mime/stream.ts";
 import { DotStuffer } from "./protocol/dot-stuffer.ts";
 import { replyInfo, replyText, type SmtpReply } from "./protocol/reply.ts";
 
@@ -323,6 +323,8 @@ function finish(
 /**
  * Writes `head` (commands, if any) and the message, coalesced into writes of about
  * 64 KiB; with `stuff` the body is dot-stuffed and ends with the end-of-data marker.
+ * The message is read `transient`: a large chunk is written before the next is asked for,
+ * because its buffer is then reused (the socket is done with bytes once write() resolves).
  */
 async function writeMessage(
   session: SmtpSession,
@@ -356,7 +358,7 @@ async function writeMessage(
     pending.push(out);
     pendingBytes += out.length;
     written += chunk.length;
-    if (pendingBytes >= COALESCE) await flush();
+    if (pendingBytes >= COALESCE || chunk.length >= PASS_THROUGH) await flush();
   };
   if (isSynchronous(message)) {
     // No stream attachment: the same bytes from chunks(), without async generators.
@@ -379,8 +381,8 @@ async function writeMessage(
  */
 async function* messageBytes(session: SmtpSession, message: ComposedMessage): AsyncGenerator<Uint8Array, void, undefined> {
   try {
-    if (message.stream) yield* message.stream();
-    else yield* message.chunks();
+    if (message.stream) yield* message.stream(true);
+    else yield* message.chunks(true);
   } catch (error) {
     throw readFailure(session, error);
   }
@@ -389,7 +391,7 @@ async function* messageBytes(session: SmtpSession, message: ComposedMessage): As
 /** {@link messageBytes} for a message whose `chunks()` can be read. */
 function* syncMessageBytes(session: SmtpSession, message: ComposedMessage): Generator<Uint8Array, void, undefined> {
   try {
-    yield* message.chunks();
+    yield* message.chunks(true);
   } catch (error) {
     throw readFailure(session, error);
   }

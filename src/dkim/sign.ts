@@ -91,7 +91,8 @@ function digestMessage(message: ComposedMessage): Digest {
   const body = new RelaxedBody((bytes) => hash.update(bytes));
   const splitter = new HeaderSplitter((bytes) => body.update(bytes));
   let total = 0;
-  for (const chunk of message.chunks()) {
+  // Transient: every chunk is hashed (or copied, for the header) before the next is made.
+  for (const chunk of message.chunks(true)) {
     total += chunk.length;
     splitter.push(chunk);
   }
@@ -202,14 +203,14 @@ function prepend(message: ComposedMessage, head: Uint8Array): ComposedMessage {
   const signed: ComposedMessage = {
     ...inner,
     size: head.length + inner.size,
-    *chunks(): Generator<Uint8Array, void, undefined> {
+    *chunks(transient?: boolean): Generator<Uint8Array, void, undefined> {
       yield head;
-      yield* inner.chunks();
+      yield* inner.chunks(transient);
     },
-    async *stream(): AsyncGenerator<Uint8Array, void, undefined> {
+    async *stream(transient?: boolean): AsyncGenerator<Uint8Array, void, undefined> {
       yield head;
-      if (inner.stream) yield* inner.stream();
-      else yield* inner.chunks();
+      if (inner.stream) yield* inner.stream(transient);
+      else yield* inner.chunks(transient);
     },
   };
   return isSynchronous(inner) ? markSynchronous(signed) : signed;

@@ -152,31 +152,35 @@ export function wrappedBase64Size(stripped: number): number {
 /**
  * Re-wraps an already validated base64 string into 76-character lines joined by CRLF (no
  * CRLF after the last line), skipping any whitespace in the source as it goes. Each call
- * starts from the beginning; chunks are fresh arrays of at most ~64 KiB.
+ * starts from the beginning; chunks are at most ~64 KiB.
  *
  * @param value a string accepted by {@link checkBase64}
  * @param stripped the length {@link checkBase64} returned
+ * @param transient reuse one output buffer: each chunk is valid only until the next one is
+ *   requested (for a consumer that is done with a chunk before it asks for the next)
  */
-export function* wrapBase64(value: string, stripped: number): Generator<Uint8Array, void, undefined> {
+export function* wrapBase64(value: string, stripped: number, transient = false): Generator<Uint8Array, void, undefined> {
   if (stripped === value.length) {
-    yield* wrapClean(value);
+    yield* wrapClean(value, transient);
     return;
   }
   let src = 0;
   let remaining = stripped;
+  let reused: Uint8Array | undefined;
   while (remaining > 0) {
     const chars = Math.min(remaining, LINES_PER_CHUNK * LINE_LENGTH);
     const lines = Math.ceil(chars / LINE_LENGTH);
     const last = chars === remaining;
     // Every line but the final one of the whole output ends with CRLF.
-    const out = new Uint8Array(chars + 2 * (last ? lines - 1 : lines));
+    const size = chars + 2 * (last ? lines - 1 : lines);
+    const out = transient ? (reused ??= new Uint8Array(size)).subarray(0, size) : new Uint8Array(size);
     let o = 0;
     let col = 0;
     for (let n = 0; n < chars; n++) {
       let c = value.charCodeAt(src++);
       while (c === 9 || c === 10 || c === 13 || c === 32) c = value.charCodeAt(src++);
       out[o++] = c;
-      if (++col === LINE_LENGTH && o < out.length) {
+      if (++col === LINE_LENGTH && o < size) {
         out[o++] = CRLF_CR;
         out[o++] = CRLF_LF;
         col = 0;
@@ -189,13 +193,18 @@ export function* wrapBase64(value: string, stripped: number): Generator<Uint8Arr
 
 /**
  * {@link wrapBase64} for a string without whitespace: each chunk's characters are encoded
- * natively into a scratch buffer, the chunk starts as a copy of a template that already
- * has the CRLFs in place, and each line is one native copy.
+ * natively into a scratch buffer and copied line by line into an output buffer that
+ * already has the CRLFs in place (a fresh copy of it per chunk, or the same one when
+ * `transient`).
  */
-function* wrapClean(value: string): Generator<Uint8Array, void, undefined> {
+function* wrapClean(value: string, transient: boolean): Generator<Uint8Array, void, undefined> {
   const perChunk = LINES_PER_CHUNK * LINE_LENGTH;
   const lines = Math.min(LINES_PER_CHUNK, Math.ceil(value.length / LINE_LENGTH));
   const scratch = new Uint8Array(lines * LINE_LENGTH);
+  // One view per scratch line, made once: a copy is then one native call per line. Making
+  // the view on each line cost more than the copy itself (S4: ~23 -> ~8 ms cold).
+  const sourceLines: Uint8Array[] = [];
+  for (let at = 0; at < scratch.length; at += LINE_LENGTH) sourceLines.push(scratch.subarray(at, at + LINE_LENGTH));
   const template = new Uint8Array(lines * (LINE_LENGTH + 2));
   for (let o = LINE_LENGTH; o < template.length; o += LINE_LENGTH + 2) {
     template[o] = CRLF_CR;
@@ -203,33 +212,28 @@ function* wrapClean(value: string): Generator<Uint8Array, void, undefined> {
   }
   for (let start = 0; start < value.length; start += perChunk) {
     const chars = Math.min(perChunk, value.length - start);
+    const last = start + chars === value.length;
+    const lineCount = Math.ceil(chars / LINE_LENGTH);
+    // The template has a CRLF after every line; the final line's falls outside the size.
+    const size = chars + 2 * (last ? lineCount - 1 : lineCount);
+    // Copying lines over the template keeps its CRLFs, so it can serve as the output itself.
+    const out = transient ? template.subarray(0, size) : template.slice(0, size);
     // ASCII only (checked), so one character is one byte. Called here rather than in
-    // wrapLines: optimising wrapLines would otherwise inline the runtime's encodeInto
-    // wrapper, which made that compilation (on a background thread, during the send) take
-    // 15-40 ms instead of about 2.
+    // placeLines: optimising that would otherwise inline the runtime's encodeInto wrapper,
+    // which made that compilation (on a background thread, during the send) take 15-40 ms
+    // instead of about 2.
     ENCODER.encodeInto(value.substring(start, start + chars), scratch);
-    yield wrapLines(scratch, chars, start + chars === value.length, template);
+    placeLines(out, sourceLines, chars);
+    yield out;
   }
 }
 
-// One chunk of wrapClean from the scratch buffer, outside the generator so that it is
-// optimised on its own.
-function wrapLines(scratch: Uint8Array, chars: number, last: boolean, template: Uint8Array): Uint8Array {
-  const lines = Math.ceil(chars / LINE_LENGTH);
-  // Every line but the final one of the whole output ends with CRLF: the template has one
-  // after every line, and the final line's falls outside the output's length.
-  const out = template.slice(0, chars + 2 * (last ? lines - 1 : lines));
-  // A view made with the constructor is cheaper than subarray(), which goes through the
-  // species lookup on every line (S4 chunk generation about 28 -> 24 ms).
-  const buffer = scratch.buffer;
-  const base = scratch.byteOffset;
-  let o = 0;
-  let at = 0;
-  for (; at + LINE_LENGTH <= chars; at += LINE_LENGTH, o += LINE_LENGTH + 2) {
-    out.set(new Uint8Array(buffer, base + at, LINE_LENGTH), o);
-  }
-  if (at < chars) out.set(new Uint8Array(buffer, base + at, chars - at), o);
-  return out;
+// Copies `chars` characters from the scratch lines into `out`, one line per 78 octets.
+function placeLines(out: Uint8Array, sourceLines: Uint8Array[], chars: number): void {
+  const full = Math.floor(chars / LINE_LENGTH);
+  for (let k = 0; k < full; k++) out.set(sourceLines[k]!, k * (LINE_LENGTH + 2));
+  const rest = chars - full * LINE_LENGTH;
+  if (rest > 0) out.set(sourceLines[full]!.subarray(0, rest), full * (LINE_LENGTH + 2));
 }
 
 /** Octets produced by {@link encodeBase64} for `byteLength` input bytes. */
@@ -239,17 +243,22 @@ export function encodedBase64Size(byteLength: number): number {
 
 /**
  * Base64-encodes bytes lazily into 76-character lines joined by CRLF (no CRLF after the
- * last line). Each call starts from the beginning; chunks are fresh arrays of at most ~64 KiB.
+ * last line). Each call starts from the beginning; chunks are at most ~64 KiB.
+ *
+ * @param bytes what to encode
+ * @param transient reuse one output buffer, as in {@link wrapBase64}
  */
-export function* encodeBase64(bytes: Uint8Array): Generator<Uint8Array, void, undefined> {
+export function* encodeBase64(bytes: Uint8Array, transient = false): Generator<Uint8Array, void, undefined> {
   const perLine = (LINE_LENGTH / 4) * 3; // 57 input bytes per line
   const perChunk = perLine * LINES_PER_CHUNK;
+  let reused: Uint8Array | undefined;
   for (let start = 0; start < bytes.length; start += perChunk) {
     const end = Math.min(bytes.length, start + perChunk);
     const last = end === bytes.length;
     const encodedChars = 4 * Math.ceil((end - start) / 3);
     const lines = Math.ceil(encodedChars / LINE_LENGTH);
-    const out = new Uint8Array(encodedChars + 2 * (last ? lines - 1 : lines));
+    const size = encodedChars + 2 * (last ? lines - 1 : lines);
+    const out = transient ? (reused ??= new Uint8Array(size)).subarray(0, size) : new Uint8Array(size);
     let o = 0;
     for (let lineStart = start; lineStart < end; lineStart += perLine) {
       const lineEnd = Math.min(end, lineStart + perLine);

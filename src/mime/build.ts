@@ -66,9 +66,10 @@ export function prepareMessage(
   return signer.sign(composed, time);
 }
 
+// Transient: both readers below copy each chunk before they ask for the next.
 function source(message: ComposedMessage): AsyncIterable<Uint8Array> {
-  if (message.stream) return message.stream();
-  const chunks = message.chunks();
+  if (message.stream) return message.stream(true);
+  const chunks = message.chunks(true);
   return (async function* (): AsyncGenerator<Uint8Array, void, undefined> {
     yield* chunks;
   })();

@@ -73,9 +73,9 @@ function textPart(text: string, subtype: "plain" | "html"): Part {
 
 // The size was announced from the length at compose time; a buffer detached or resized
 // since then must fail loudly rather than send fewer bytes than promised.
-function* encodeBytes(bytes: Uint8Array, length: number): Generator<Uint8Array, void, undefined> {
+function* encodeBytes(bytes: Uint8Array, length: number, transient?: boolean): Generator<Uint8Array, void, undefined> {
   if (bytes.length !== length) throw new Error("attachment bytes changed length after the message was composed");
-  yield* encodeBase64(bytes);
+  yield* encodeBase64(bytes, transient);
 }
 
 function attachmentPart(attachment: CheckedAttachment, index: number): Part {
@@ -83,10 +83,10 @@ function attachmentPart(attachment: CheckedAttachment, index: number): Part {
   let body: AnySegment;
   // Base64 lines never hold a ".", so the DATA writer need not scan them (dotFree).
   if (content.kind === "base64") {
-    body = lazySegment(wrappedBase64Size(content.stripped), () => wrapBase64(content.text, content.stripped), true);
+    body = lazySegment(wrappedBase64Size(content.stripped), (transient) => wrapBase64(content.text, content.stripped, transient), true);
   } else if (content.kind === "bytes") {
     const length = content.bytes.length;
-    body = lazySegment(encodedBase64Size(length), () => encodeBytes(content.bytes, length), true);
+    body = lazySegment(encodedBase64Size(length), (transient) => encodeBytes(content.bytes, length, transient), true);
   } else {
     body = { ...streamBase64Segment(content.stream, content.size, `attachments[${index}]`), dotFree: true };
   }
@@ -206,8 +206,8 @@ export function composeWithInfo(message: MailMessage, options: ComposeOptions = 
     messageId,
     envelope,
     size,
-    chunks: () => chunkSegments(segments),
-    stream: () => streamSegments(segments),
+    chunks: (transient) => chunkSegments(segments, transient),
+    stream: (transient) => streamSegments(segments, transient),
     // The SMTPUTF8 / 8-bit needs of UTF-8 local parts (RFC 6531, RFC 6532).
     ...internationalFlags([checked.from, ...checked.to, ...checked.cc, ...checked.replyTo], checked.bcc),
     ...(dsn ? { dsn } : {}),

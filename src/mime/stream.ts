@@ -10,16 +10,22 @@
 export interface Segment {
   /** Exact number of bytes {@link Segment.bytes} yields. */
   readonly size: number;
-  /** Yields the bytes; may be called again to start over. */
-  bytes(): Iterable<Uint8Array>;
+  /**
+   * Yields the bytes; may be called again to start over. With `transient`, a yielded array
+   * may be overwritten once the next one is requested (see {@link chunkSegments}).
+   */
+  bytes(transient?: boolean): Iterable<Uint8Array>;
   /** True when the bytes can never contain "." (base64 text), so DATA needs no dot-stuffing scan. */
   readonly dotFree?: boolean;
 }
 
 /** Largest chunk {@link chunkSegments} yields. */
 export const CHUNK_SIZE = 65536;
-// Pieces at least this long are passed through rather than copied into the chunk buffer.
-const PASS_THROUGH = CHUNK_SIZE / 2;
+/**
+ * Pieces at least this long are passed through rather than copied into a chunk buffer, so
+ * they are also the only chunks that can be reused buffers when read as `transient`.
+ */
+export const PASS_THROUGH: number = CHUNK_SIZE / 2;
 
 const encoder = new TextEncoder();
 
@@ -39,10 +45,11 @@ export function bytesSegment(bytes: Uint8Array): Segment {
 }
 
 /**
- * A segment produced on demand by `produce`, which must yield exactly `size` bytes.
- * `dotFree` promises that they never contain "." (see {@link isDotFree}).
+ * A segment produced on demand by `produce`, which must yield exactly `size` bytes (and
+ * may reuse its buffers when asked for `transient` bytes). `dotFree` promises that they
+ * never contain "." (see {@link isDotFree}).
  */
-export function lazySegment(size: number, produce: () => Iterable<Uint8Array>, dotFree = false): Segment {
+export function lazySegment(size: number, produce: (transient?: boolean) => Iterable<Uint8Array>, dotFree = false): Segment {
   return dotFree ? { size, bytes: produce, dotFree } : { size, bytes: produce };
 }
 
@@ -62,8 +69,8 @@ export interface StreamSegment {
   readonly size: number;
   /** The input path it comes from, such as `attachments[1].content`, for errors. */
   readonly field: string;
-  /** Yields the bytes; a second call fails. */
-  stream(): AsyncIterable<Uint8Array>;
+  /** Yields the bytes; a second call fails. `transient` as in {@link Segment.bytes}. */
+  stream(transient?: boolean): AsyncIterable<Uint8Array>;
   /** As {@link Segment.dotFree}. */
   readonly dotFree?: boolean;
 }
@@ -139,11 +146,16 @@ class Chunker {
  * {@link CHUNK_SIZE}, large ones pass through as they are. Every yielded array is either
  * fresh or a view of composer-owned data; consumers must not modify them.
  *
+ * With `transient`, encoders reuse their output buffers: a chunk of {@link PASS_THROUGH}
+ * octets or more may be overwritten once the next chunk is requested, so a consumer must
+ * be done with it (written, hashed, copied) first. Shorter chunks are always fresh. This
+ * keeps a large attachment from allocating a new 64 KiB buffer per chunk.
+ *
  * @throws {Error} before yielding anything when a segment is a {@link StreamSegment}
  *   (use {@link streamSegments}); deliberately not an `SmtpError`, so that a session
  *   writer that calls this mid-transaction treats it as fatal to the connection
  */
-export function* chunkSegments(segments: readonly AnySegment[]): Generator<Uint8Array, void, undefined> {
+export function* chunkSegments(segments: readonly AnySegment[], transient = false): Generator<Uint8Array, void, undefined> {
   const streamed = segments.find(isStreamSegment);
   if (streamed) {
     throw new Error(
@@ -153,7 +165,7 @@ export function* chunkSegments(segments: readonly AnySegment[]): Generator<Uint8
   const chunker = new Chunker(totalSize(segments));
   for (const segment of segments as readonly Segment[]) {
     const dotFree = segment.dotFree === true;
-    for (const piece of segment.bytes()) yield* chunker.push(piece, dotFree);
+    for (const piece of segment.bytes(transient)) yield* chunker.push(piece, dotFree);
   }
   yield* chunker.end();
 }
@@ -187,17 +199,17 @@ export function isSynchronous(message: object): boolean {
 }
 
 /**
- * The asynchronous form of {@link chunkSegments}: the same chunks, and it also reads
- * {@link StreamSegment}s (each only once).
+ * The asynchronous form of {@link chunkSegments}: the same chunks (`transient` alike), and
+ * it also reads {@link StreamSegment}s (each only once).
  */
-export async function* streamSegments(segments: readonly AnySegment[]): AsyncGenerator<Uint8Array, void, undefined> {
+export async function* streamSegments(segments: readonly AnySegment[], transient = false): AsyncGenerator<Uint8Array, void, undefined> {
   const chunker = new Chunker(totalSize(segments));
   for (const segment of segments) {
     const dotFree = segment.dotFree === true;
     if (isStreamSegment(segment)) {
-      for await (const piece of segment.stream()) yield* chunker.push(piece, dotFree);
+      for await (const piece of segment.stream(transient)) yield* chunker.push(piece, dotFree);
     } else {
-      for (const piece of segment.bytes()) yield* chunker.push(piece, dotFree);
+      for (const piece of segment.bytes(transient)) yield* chunker.push(piece, dotFree);
     }
   }
   yield* chunker.end();

@@ -151,6 +151,43 @@ function sinkCase(tls: boolean): Case {
   };
 }
 
+/**
+ * The write contract the core relies on to reuse its output buffers: once write()
+ * resolves, overwriting the array must not change what reaches the peer. Sizes cover
+ * small writes (which an adapter may gather) and large ones (which may be taken in part).
+ */
+function reuseCase(tls: boolean): Case {
+  return {
+    name: `socket: an array can be reused once write() resolves over ${tls ? "TLS" : "plain TCP"} (sink sha256)`,
+    timeoutMs: 30_000,
+    async run(ctx) {
+      const sizes = [7, 300, 5000, 20_000, 65_520, 1024 * 1024, 12, 40_000, 3, 2 * 1024 * 1024, 1];
+      const total = sizes.reduce((a, b) => a + b, 0);
+      const expected = randomBytes(total);
+      const buffer = new Uint8Array(Math.max(...sizes));
+      const first = await open(ctx, ctx.config.ports.rawStarttls, tls ? "starttls" : "off");
+      await using(first, async (plain) => {
+        const w = tls ? await startTls(ctx, plain) : plain;
+        if (!tls) await greetAndEhlo(w);
+        equal((await w.cmd(`SINK ${total}`)).code, 354, "SINK go-ahead");
+        let at = 0;
+        for (const size of sizes) {
+          buffer.set(expected.subarray(at, at + size));
+          await w.write(buffer.subarray(0, size));
+          // Anything the adapter still held would now be sent as 0xA5.
+          buffer.fill(0xa5);
+          at += size;
+        }
+        const done = await w.reply();
+        equal(done.code, 250, "SINK result code");
+        equal(done.text, `sha256=${await sha256Hex(expected)} size=${total}`, "server-side digest");
+        equal((await w.cmd("QUIT")).code, 221, "QUIT");
+        w.sock.abort();
+      });
+    },
+  };
+}
+
 function sourceCase(tls: boolean): Case {
   return {
     name: `socket: 5 MB received byte-exact over ${tls ? "TLS" : "plain TCP"} (source sha256)`,
@@ -347,6 +384,8 @@ export const socketCases: Case[] = [
   },
   sinkCase(false),
   sinkCase(true),
+  reuseCase(false),
+  reuseCase(true),
   sourceCase(false),
   sourceCase(true),
   {

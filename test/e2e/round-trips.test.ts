@@ -93,6 +93,30 @@ describe("round trips", () => {
     expect(s.messages).toHaveLength(9);
   });
 
+  // The writer reads attachments into reused buffers: each must be on the wire before the next is made.
+  it("with CHUNKING, concurrent sends of large attachments of every kind arrive intact", async () => {
+    const s = await recording(["PIPELINING", "CHUNKING"]);
+    const smtp = createTransport(opts(s));
+    const raw = new Uint8Array(400_000).map((_, i) => (i * 7919) % 256);
+    const b64 = Buffer.from(new Uint8Array(300_000).map((_, i) => (i * 104_729) % 256)).toString("base64");
+    const attachments = [
+      { filename: "raw.bin", content: raw },
+      { filename: "clean.b64", content: b64 },
+      { filename: "messy.b64", content: b64.replace(/(.{60})/g, "$1\r\n") },
+    ];
+    await Promise.all([1, 2, 3].map((n) => smtp.send({ from: "a@example.com", to: "b@example.com", subject: `m${n}`, text: "t", attachments })));
+    await smtp.close();
+    expect(s.commands).not.toContain("DATA");
+    expect(s.messages).toHaveLength(3);
+    for (const message of s.messages) {
+      const parsed = await simpleParser(Buffer.from(message, "latin1"));
+      const files = Object.fromEntries(parsed.attachments.map((a) => [a.filename, a.content]));
+      expect(Buffer.compare(files["raw.bin"]!, Buffer.from(raw))).toBe(0);
+      expect(files["clean.b64"]!.toString("base64")).toBe(b64);
+      expect(files["messy.b64"]!.toString("base64")).toBe(b64);
+    }
+  });
+
   it("onProgress reports bytes written up to the exact total", async () => {
     const s = await recording(["PIPELINING", "CHUNKING"]);
     const seen: { written: number; total: number }[] = [];

@@ -228,3 +228,44 @@ describe("base64 fast paths against references", () => {
     }
   });
 });
+
+describe("transient reading (one reused output buffer)", () => {
+  /** Reads `chunks` one at a time as a socket writer does: each is copied before the next is asked for. */
+  function copiedOneByOne(chunks: Iterable<Uint8Array>): { copies: Uint8Array[]; buffers: ArrayBufferLike[] } {
+    const copies: Uint8Array[] = [];
+    const buffers: ArrayBufferLike[] = [];
+    for (const c of chunks) {
+      copies.push(c.slice());
+      buffers.push(c.buffer);
+    }
+    return { copies, buffers };
+  }
+
+  it("wrapBase64 yields the same chunks as the fresh form, from one buffer, for clean and whitespace-laden strings", () => {
+    for (const [i, n] of [76, 63_840, 63_844, 127_680, 200_000].entries()) {
+      const clean = Buffer.from(randomBytes(n, i + 40)).toString("base64");
+      const messy = clean.replace(/(.{61})/g, "$1\r\n");
+      for (const text of [clean, messy]) {
+        const stripped = checkBase64(text, "x");
+        const fresh = [...wrapBase64(text, stripped)];
+        const { copies, buffers } = copiedOneByOne(wrapBase64(text, stripped, true));
+        expect(copies.map((c) => Buffer.from(c).toString("latin1"))).toEqual(fresh.map((c) => Buffer.from(c).toString("latin1")));
+        expect(new Set(buffers).size).toBe(1);
+        // The fresh chunks were kept while later ones were made: each still holds its own bytes.
+        expect(joined(fresh)).toBe(reference(clean));
+        if (fresh.length > 1) expect(new Set(fresh.map((c) => c.buffer)).size).toBe(fresh.length);
+      }
+    }
+  });
+
+  it("encodeBase64 yields the same chunks as the fresh form, from one buffer", () => {
+    for (const n of [1, 57, 47_880, 47_881, 200_000]) {
+      const bytes = randomBytes(n, n);
+      const fresh = [...encodeBase64(bytes)];
+      const { copies, buffers } = copiedOneByOne(encodeBase64(bytes, true));
+      expect(copies.map((c) => Buffer.from(c).toString("latin1"))).toEqual(fresh.map((c) => Buffer.from(c).toString("latin1")));
+      expect(new Set(buffers).size).toBe(1);
+      expect(joined(fresh)).toBe(reference(Buffer.from(bytes).toString("base64")));
+    }
+  });
+});

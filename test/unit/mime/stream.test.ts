@@ -2,6 +2,7 @@ import { describe, expect, it } from "vitest";
 import { composeMessage } from "../../../src/mime/compose.ts";
 import {
   CHUNK_SIZE,
+  PASS_THROUGH,
   bytesSegment,
   chunkSegments,
   isDotFree,
@@ -177,5 +178,45 @@ describe("dot-free chunks", () => {
     const reference = ("\n" + body).replace(/\n\./g, "\n..").slice(1) + ".\r\n";
     expect(out).toBe(reference);
     expect(out).toContain("\r\n..starts with a dot\r\n...two\r\nmiddle . dot\r\n..\r\n");
+  });
+});
+
+describe("transient reading of a composed message", () => {
+  function composed(): ReturnType<typeof composeMessage> {
+    const data = randomBytes(150_000, 5);
+    const b64 = Buffer.from(randomBytes(200_000, 6)).toString("base64");
+    return composeMessage({
+      from: "a@example.com",
+      to: "b@example.com",
+      subject: "s",
+      text: "short text",
+      attachments: [
+        { filename: "a.bin", content: data },
+        { filename: "b.bin", content: b64 },
+        { filename: "c.txt", content: new TextEncoder().encode("tiny") },
+        { filename: "d.bin", content: b64.replace(/(.{50})/g, "$1\r\n") },
+      ],
+    });
+  }
+
+  it("gives the same bytes as a fresh read; chunks under PASS_THROUGH stay intact after later ones are made", async () => {
+    const message = composed();
+    const fresh = concat([...message.chunks()]);
+    for (const read of ["chunks", "stream"] as const) {
+      const copies: Uint8Array[] = [];
+      const kept: [Uint8Array, Uint8Array][] = [];
+      const large = new Set<ArrayBufferLike>();
+      const take = (c: Uint8Array): void => {
+        copies.push(c.slice());
+        if (c.length < PASS_THROUGH) kept.push([c, c.slice()]);
+        else large.add(c.buffer);
+      };
+      if (read === "chunks") for (const c of message.chunks(true)) take(c);
+      else for await (const c of message.stream!(true)) take(c);
+      expect(Buffer.compare(Buffer.from(concat(copies)), Buffer.from(fresh)), read).toBe(0);
+      for (const [chunk, copy] of kept) expect(Buffer.compare(Buffer.from(chunk), Buffer.from(copy)), read).toBe(0);
+      // Three attachments of several 64 KiB chunks each: one reused buffer per attachment.
+      expect(large.size, read).toBe(3);
+    }
   });
 });
