@@ -45,9 +45,11 @@ const sample = () => {
 };
 const timer = setInterval(sample, 2);
 
+const cpuBefore = process.cpuUsage();
 const start = performance.now();
 await adapter.fresh({ port, messages: [big] });
 const ms = performance.now() - start;
+const cpu = process.cpuUsage(cpuBefore);
 sample();
 clearInterval(timer);
 
@@ -58,6 +60,9 @@ await sampler.terminate();
 const MB = 1024 * 1024;
 process.stdout.write(JSON.stringify({
   ms,
+  // This process's CPU time over the send, all threads (sampler included), in ms.
+  cpuUserMs: cpu.user / 1000,
+  cpuSystemMs: cpu.system / 1000,
   base64Chars: big.attachments[0].base64.length,
   rssGrowthMB: (Math.max(peakRss, baseline.rss) - baseline.rss) / MB,
   jsGrowthMB: (peakJs - baseline.heapAndExternal) / MB,

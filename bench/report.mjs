@@ -49,12 +49,12 @@ export function scenarioReport(s) {
 
 export function memoryReport(m) {
   const ref = m.rows.find((r) => r.lib === "ours" && r.ok);
-  const header = ["library", "ms median", "min", "vs ours", "RSS growth MB median", "max", "vs ours", "heap+external MB median", "arrayBuffers MB", "runs"];
+  const header = ["library", "ms median", "min", "vs ours", "CPU ms", "sink CPU ms", "RSS growth MB median", "max", "vs ours", "heap+external MB median", "arrayBuffers MB", "runs"];
   const rows = m.rows.map((r) =>
     r.ok
-      ? [r.label, fmt(r.ms.median, 1), fmt(r.ms.min, 1), ratio(r.ms.median, ref?.ms.median), fmt(r.rss.median, 1), fmt(Math.max(...r.rss.values), 1),
-        ratio(r.rss.median, ref?.rss.median), fmt(r.js.median, 1), fmt(r.ab.median, 1), r.runs]
-      : [r.label, "FAILED", "", "", "", "", "", "", "", r.runs]);
+      ? [r.label, fmt(r.ms.median, 1), fmt(r.ms.min, 1), ratio(r.ms.median, ref?.ms.median), fmt(r.cpuMs.median, 1), fmt(r.sinkCpuMs.median, 1),
+        fmt(r.rss.median, 1), fmt(Math.max(...r.rss.values), 1), ratio(r.rss.median, ref?.rss.median), fmt(r.js.median, 1), fmt(r.ab.median, 1), r.runs]
+      : [r.label, "FAILED", "", "", "", "", "", "", "", "", "", r.runs]);
   const failures = m.rows.filter((r) => !r.ok).map((r) => `  FAILED, ${r.label}: ${r.failure}`);
   return [`S4: ${m.title}`, table(header, rows), ...failures].join("\n");
 }

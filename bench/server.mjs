@@ -22,7 +22,9 @@ const proxyPorts = {};
 for (const [name, proxy] of Object.entries(proxies)) proxyPorts[name] = await proxy.listen();
 
 function snapshot() {
-  const out = { sinks: {}, proxies: {} };
+  // CPU time (ms) and page faults of this process so far, to tell a slow client from a busy sink.
+  const { user, system } = process.cpuUsage();
+  const out = { sinks: {}, proxies: {}, cpuMs: (user + system) / 1000, faults: process.resourceUsage().minorPageFault };
   for (const [name, sink] of Object.entries(sinks)) out.sinks[name] = sink.stats();
   for (const [name, proxy] of Object.entries(proxies)) out.proxies[name] = proxy.stats();
   return out;
