@@ -64,11 +64,11 @@ if (tarball) {
   check("npm pack: unpack the tarball", "tar", ["-xzf", path, "-C", unpacked]);
   const dist = join(unpacked, "package", "dist");
   const smoke = join(root, "scripts", "smoke-dist.mjs");
-  check("packed dist/node.js (ESM) loads its engine under Node", process.execPath, [smoke, join(dist, "node.js")]);
-  check("packed dist/node.cjs (CJS) loads its engine under Node", process.execPath, [smoke, join(dist, "node.cjs"), "cjs"]);
-  check("packed dist/bun.js loads its engine under Bun", bin("bun"), [smoke, join(dist, "bun.js")]);
-  check("packed dist/deno.js loads its engine under Deno", bin("deno"), [
-    "run", "--no-config", "--allow-read", "--allow-env", smoke, join(dist, "deno.js"),
+  check("packed dist/node.js (ESM) loads its engine and socket adapter under Node", process.execPath, [smoke, join(dist, "node.js")]);
+  check("packed dist/node.cjs (CJS) loads its engine and socket adapter under Node", process.execPath, [smoke, join(dist, "node.cjs"), "cjs"]);
+  check("packed dist/bun.js loads its engine and socket adapter under Bun", bin("bun"), [smoke, join(dist, "bun.js")]);
+  check("packed dist/deno.js loads its engine and socket adapter under Deno", bin("deno"), [
+    "run", "--no-config", "--allow-read", "--allow-env", "--allow-net=127.0.0.1", smoke, join(dist, "deno.js"),
   ]);
 } else {
   console.log("FAIL no tarball to check");

@@ -1,8 +1,11 @@
 #!/usr/bin/env node
 // Loads a built entry of the packed package and has it build a message, which loads the
-// engine chunk on first use (see src/engine-loader.ts): proves the split files are in the
-// tarball and resolve from each other. Usage: smoke-dist.mjs <entry file> [esm|cjs].
-// Run by check-package.mjs under Node, Bun and Deno.
+// engine chunk on first use (see src/engine-loader.ts), then dial a closed loopback port,
+// which loads the socket adapter (for Node, a chunk of its own: adapters/node.ts): proves
+// the split files are in the tarball and resolve from each other, and that the adapter's
+// errors are the core's class (else the refusal would not be classified ECONNREFUSED).
+// Usage: smoke-dist.mjs <entry file> [esm|cjs]. Run by check-package.mjs under Node, Bun
+// and Deno.
 
 const [entry, kind = "esm"] = process.argv.slice(2);
 const mod = kind === "cjs"
@@ -19,4 +22,19 @@ try {
   refused = error instanceof mod.SmtpValidationError && error.field === "port";
 }
 if (!refused) throw new Error("createTransport did not refuse port 0 with an SmtpValidationError naming the field");
-console.log(`ok ${entry} (${kind}): ${built.size} octets`);
+
+// A port that was just free: listen on port 0, note it, close.
+const net = await import("node:net");
+const port = await new Promise((resolve, reject) => {
+  const server = net.createServer();
+  server.once("error", reject);
+  server.listen(0, "127.0.0.1", () => {
+    const { port: free } = server.address();
+    server.close(() => resolve(free));
+  });
+});
+const failure = await mod.createTransport({ host: "127.0.0.1", port, encryption: "none" }).verify().then(() => undefined, (error) => error);
+if (!(failure instanceof mod.SmtpConnectionError) || failure.code !== "ECONNREFUSED") {
+  throw new Error(`a refused connection gave ${failure?.name} ${failure?.code}: ${failure?.message}`);
+}
+console.log(`ok ${entry} (${kind}): ${built.size} octets; refused connection classified ${failure.code}`);
