@@ -42,6 +42,10 @@ function inline(name, fn) {
 
 check("typecheck: everything", bin("tsc"), ["-p", "tsconfig.json"]);
 check("typecheck: core with Web APIs only (no Node, Bun, Deno or Workers types)", bin("tsc"), ["-p", "tsconfig.core.json"]);
+// The tests too: vitest strips types without checking them, so a stale import or a
+// misspelt option in a test would otherwise only show up as a failing (or silent) run.
+check("typecheck: tests (unit, e2e, integration, interop)", bin("tsc"), ["-p", "test/tsconfig.json"]);
+check("typecheck: the runtime conformance suite and its entries", bin("tsc"), ["-p", "test/conformance/tsconfig.json"]);
 check("build (tsup: ESM, CJS, .d.ts)", bin("tsup"), []);
 
 rmSync(out, { recursive: true, force: true });

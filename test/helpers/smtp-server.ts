@@ -259,7 +259,9 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
     },
     onAuth(auth, session, callback) {
       const username = auth.username ?? "";
-      if (auth.method === "XOAUTH2" || auth.method === "OAUTHBEARER") {
+      // smtp-server's types list only the methods it knows by default; OAUTHBEARER is ours.
+      const method: string = auth.method;
+      if (method === "XOAUTH2" || method === "OAUTHBEARER") {
         const accessToken = (auth as { accessToken?: string }).accessToken ?? "";
         const tokens = options.tokens ?? {};
         const accepted = Object.prototype.hasOwnProperty.call(tokens, username) && tokens[username] === accessToken;

@@ -50,7 +50,14 @@ describe("ReplyReader", () => {
   ])("rejects %s", (_name, input, message) => {
     const reader = new ReplyReader();
     reader.push(bytes(input));
-    expect(() => reader.next()).toThrow(ReplyFormatError);
+    let error: unknown;
+    try {
+      reader.next();
+    } catch (caught) {
+      error = caught;
+    }
+    expect(error).toBeInstanceOf(ReplyFormatError);
+    expect((error as Error).message).toMatch(message);
   });
 
   it("rejects a line over the limit even before its end arrives", () => {
