@@ -101,6 +101,8 @@ export class SmtpSession {
   #secrets: string[] = [];
   #justUpgraded = false;
   #closed = false;
+  // QUIT went out with a transaction's last write (see pipelineQuit): quit() only reads the 221.
+  #quitSent = false;
   // Every wait's deadline is served by one timer per session, re-armed only when a wait ends
   // sooner than the timer: a message costs no setTimeout/clearTimeout per read and write.
   // A failure rejects the waits that have `reject` (racing one shared promise instead would
@@ -143,7 +145,19 @@ export class SmtpSession {
 
   /** True when the session can take another command. */
   get usable(): boolean {
-    return !this.#failure && !this.#closed;
+    return !this.#failure && !this.#closed && !this.#quitSent;
+  }
+
+  /**
+   * QUIT for the end of the caller's last write, which must also count its reply: QUIT may
+   * end a pipelined group (RFC 2920 §3.1), so a session that would be closed after this
+   * transaction anyway saves the round trip of saying it afterwards. From here on the
+   * session takes no new transaction, and {@link quit} only reads the 221.
+   */
+  pipelineQuit(): Uint8Array {
+    this.#quitSent = true;
+    this.#log("client", "QUIT");
+    return commandBytes("QUIT");
   }
 
   /** The error that ended the session, if any. */
@@ -657,10 +671,13 @@ export class SmtpSession {
     if (!this.#failure) {
       this.#phase = "quit";
       try {
-        this.#log("client", "QUIT");
         const exchange = async (): Promise<void> => {
-          this.#awaiting++;
-          await socket.write(commandBytes("QUIT"));
+          if (!this.#quitSent) {
+            this.#log("client", "QUIT");
+            this.#awaiting++;
+            await socket.write(commandBytes("QUIT"));
+          }
+          // After every reply already expected: a pipelined QUIT's comes after the message's.
           await this.readReply(limit);
         };
         await this.#wait(attempt(exchange), limit, "the reply to QUIT");

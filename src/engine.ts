@@ -49,7 +49,8 @@ export class TransportEngine {
   ): Promise<SendReceipt> {
     const lease = await this.#pool.acquire(signal);
     try {
-      return await lease.session.run(signal, () => sendTransaction(lease.session, composed, onProgress));
+      const endWithQuit = (): Uint8Array | undefined => this.#pool.quitWithLastWrite(lease);
+      return await lease.session.run(signal, () => sendTransaction(lease.session, composed, onProgress, endWithQuit));
     } finally {
       this.#pool.release(lease);
     }

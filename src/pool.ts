@@ -135,6 +135,20 @@ export class SessionPool {
     }
   }
 
+  /**
+   * QUIT for the last write of `lease`'s transaction when its session would be closed right
+   * after it anyway (no idle time kept, or its message count spent), nothing else runs or
+   * waits on it, and the server pipelines; else undefined. The session then takes nothing
+   * new, and is closed when the lease comes back.
+   */
+  quitWithLastWrite(lease: Lease): Uint8Array | undefined {
+    const slot = lease as Slot;
+    const session = slot.session;
+    if (slot.inFlight !== 1 || this.#wakers.size > 0 || !session.usable || !session.capabilities.has("PIPELINING")) return undefined;
+    if (this.#options.idleTimeout > 0 && slot.started < this.#options.maxMessagesPerConnection) return undefined;
+    return session.pipelineQuit();
+  }
+
   // QUIT goes on in the background: the caller already has its answer. close() waits for it.
   #quit(slot: Slot): void {
     const quitting = slot.session.quit();

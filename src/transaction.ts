@@ -151,12 +151,14 @@ function envelopeCommands(message: ComposedMessage, caps: Capabilities): Envelop
  * session at once: each holds the write side only while its own bytes go out, and reads
  * its replies in turn, so with PIPELINING the next message's envelope follows this one's
  * body without waiting for the reply, and with CHUNKING (RFC 3030) the whole message
- * goes out in one write.
+ * goes out in one write. `endWithQuit`, asked just before the end marker goes out, may
+ * return QUIT to send with it (see `SessionPool.quitWithLastWrite`).
  */
 export async function sendTransaction(
   session: SmtpSession,
   message: ComposedMessage,
   onProgress?: (progress: SendProgress) => void,
+  endWithQuit?: () => Uint8Array | undefined,
 ): Promise<SendReceipt> {
   const caps = session.capabilities;
   const { envelope } = message;
@@ -186,7 +188,7 @@ export async function sendTransaction(
     if (chunking && pipelining) {
       // Envelope, BDAT and the body in one write; no dot-stuffing with BDAT.
       lines.push(`BDAT ${message.size} LAST`);
-      await writeMessage(session, commandBytes(...lines), message, false, onProgress, lines);
+      await writeMessage(session, commandBytes(...lines), message, false, onProgress, lines, endWithQuit);
       ended = true;
       session.transactionState = "clean";
       unlock();
@@ -228,7 +230,7 @@ export async function sendTransaction(
     session.setPhase("data");
     if (chunking) {
       const bdat = `BDAT ${message.size} LAST`;
-      await writeMessage(session, commandBytes(bdat), message, false, onProgress, [bdat]);
+      await writeMessage(session, commandBytes(bdat), message, false, onProgress, [bdat], endWithQuit);
       ended = true;
       session.transactionState = "clean";
       unlock();
@@ -244,7 +246,7 @@ export async function sendTransaction(
       if (dataReply.code === 421) throw session.fail(serviceUnavailable("DATA", dataReply, "data"));
       throw messageError("DATA", dataReply, "data");
     }
-    await writeMessage(session, undefined, message, true, onProgress);
+    await writeMessage(session, undefined, message, true, onProgress, [], endWithQuit);
     ended = true;
     // The end of data closes the transaction whatever the reply (RFC 5321 §4.1.1.4).
     session.transactionState = "clean";
@@ -333,6 +335,7 @@ async function writeMessage(
   stuff: boolean,
   onProgress?: (progress: SendProgress) => void,
   logLines: string[] = [],
+  endWithQuit?: () => Uint8Array | undefined,
 ): Promise<void> {
   session.logClient(logLines);
   // One reply per command line in `head` (BDAT included), or one for the final dot.
@@ -370,6 +373,12 @@ async function writeMessage(
     const end = stuffer.terminator();
     pending.push(end);
     pendingBytes += end.length;
+  }
+  const quit = endWithQuit?.();
+  if (quit) {
+    pending.push(quit);
+    pendingBytes += quit.length;
+    replies++;
   }
   await flush();
 }

@@ -9,8 +9,8 @@ afterEach(async () => {
   await Promise.all(servers.splice(0).map((s) => s.close()));
 });
 
-async function recording(extensions: string[]): Promise<RecordingServer> {
-  const s = await startRecordingServer({ extensions });
+async function recording(extensions: string[], acceptDelayMs = 0): Promise<RecordingServer> {
+  const s = await startRecordingServer({ extensions, acceptDelayMs });
   servers.push(s);
   return s;
 }
@@ -131,6 +131,64 @@ describe("round trips", () => {
     expect(last.total).toBe(s.messages[0]!.length);
     for (let i = 1; i < seen.length; i++) expect(seen[i]!.written).toBeGreaterThanOrEqual(seen[i - 1]!.written);
   });
+});
+
+describe("QUIT with the last message (RFC 2920 §3.1: QUIT may end a pipelined group)", () => {
+  const message = { from: "a@example.com", to: "b@example.com", subject: "s", text: "t" };
+
+  it.each([
+    ["DATA", ["PIPELINING"], ".\r\nQUIT\r\n"],
+    ["BDAT", ["PIPELINING", "CHUNKING"], "\r\nQUIT\r\n"],
+  ])("a transport's only send puts QUIT in the same write as the end of the message (%s)", async (_kind, extensions, ending) => {
+    const s = await recording(extensions);
+    const smtp = createTransport(opts(s));
+    await smtp.send(message);
+    await smtp.close();
+    expect(s.messages).toHaveLength(1);
+    // Received as one chunk: written together, not after the message's reply came back.
+    const last = s.chunks[0]![s.chunks[0]!.length - 1]!;
+    expect(last.endsWith(ending)).toBe(true);
+    expect(last.length).toBeGreaterThan(ending.length);
+    expect(s.commands.filter((c) => c === "QUIT")).toHaveLength(1);
+  });
+
+  it("without PIPELINING, QUIT waits for the message's reply", async () => {
+    const s = await recording([]);
+    const smtp = createTransport(opts(s));
+    await smtp.send(message);
+    await smtp.close();
+    expect(s.chunks[0]![s.chunks[0]!.length - 1]).toBe("QUIT\r\n");
+  });
+
+  it("with idleTimeout the connection stays open after the message, and QUIT comes with close()", async () => {
+    const s = await recording(["PIPELINING"]);
+    const smtp = createTransport(opts(s, { idleTimeout: 5000 }));
+    await smtp.send(message);
+    expect(s.commands).not.toContain("QUIT");
+    await smtp.send(message);
+    await smtp.close();
+    expect(s.chunks).toHaveLength(1);
+    expect(s.commands.filter((c) => c === "QUIT")).toHaveLength(1);
+  });
+
+  it("a send made while that message's reply is pending goes on a new connection, and both arrive", async () => {
+    const s = await recording(["PIPELINING"], 150);
+    const smtp = createTransport(opts(s));
+    let second: Promise<unknown> | undefined;
+    const first = await smtp.send(message, {
+      onProgress: (p) => {
+        // The whole message (and QUIT) is written; its reply is held back by the server.
+        if (p.written === p.total) second ??= smtp.send({ ...message, subject: "second" });
+      },
+    });
+    expect(second).toBeDefined();
+    await expect(second).resolves.toMatchObject({ accepted: ["b@example.com"] });
+    await smtp.close();
+    expect(first.accepted).toEqual(["b@example.com"]);
+    expect(s.messages).toHaveLength(2);
+    expect(s.chunks).toHaveLength(2);
+  });
+
 });
 
 describe("DATA with base64 attachments", () => {

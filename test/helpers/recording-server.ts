@@ -13,6 +13,8 @@ import { startRawServer, type RawServer } from "./smtp-server.ts";
 export interface RecordingOptions {
   /** EHLO extensions, for example ["PIPELINING", "CHUNKING", "SIZE 1000"]. */
   extensions?: string[];
+  /** Holds the replies that accept a message this long (ms) before sending them, in order. */
+  acceptDelayMs?: number;
 }
 
 /** A running recording server. */
@@ -38,12 +40,15 @@ export async function startRecordingServer(options: RecordingOptions = {}): Prom
     let mode: "command" | "data" | "bdat" = "command";
     let bdatLeft = 0;
     let body = "";
+    // Replies leave in order, even when one batch is held back (acceptDelayMs).
+    let sending: Promise<void> = Promise.resolve();
     socket.write("220 recording.test ESMTP\r\n");
     socket.on("data", (chunk: Buffer) => {
       const text = chunk.toString("latin1");
       mine.push(text);
       buffer += text;
       const out: string[] = [];
+      let accepted = false;
       for (;;) {
         if (mode === "bdat") {
           const take = Math.min(bdatLeft, buffer.length);
@@ -54,6 +59,7 @@ export async function startRecordingServer(options: RecordingOptions = {}): Prom
           mode = "command";
           messages.push(body);
           out.push("250 2.0.0 Ok: queued\r\n");
+          accepted = true;
           continue;
         }
         const at = buffer.indexOf("\r\n");
@@ -65,6 +71,7 @@ export async function startRecordingServer(options: RecordingOptions = {}): Prom
             mode = "command";
             messages.push(body);
             out.push("250 2.0.0 Ok: queued\r\n");
+            accepted = true;
           } else {
             body += (line.startsWith(".") ? line.slice(1) : line) + "\r\n";
           }
@@ -85,7 +92,14 @@ export async function startRecordingServer(options: RecordingOptions = {}): Prom
           out.push("221 bye\r\n");
         } else out.push("250 OK\r\n");
       }
-      if (out.length > 0) socket.write(out.join(""));
+      if (out.length === 0) return;
+      const replies = out.join("");
+      const hold = accepted ? options.acceptDelayMs ?? 0 : 0;
+      sending = sending
+        .then(() => (hold > 0 ? new Promise<void>((resolve) => setTimeout(resolve, hold)) : undefined))
+        .then(() => {
+          if (!socket.destroyed) socket.write(replies);
+        });
     });
   });
   return Object.assign(server, { chunks, commands, messages });
