@@ -630,7 +630,7 @@ export class SmtpSession {
   readonly #onReadError = (error: unknown): void => {
     this.#reading = false;
     // A failed read (a reset, say) ends the session and so every wait for a reply.
-    if (!this.#failure) this.fail(error instanceof SmtpError ? error : toSmtpError(error, this.#context()));
+    if (!this.#failure) this.fail(toSmtpError(error, this.#context()));
   };
 
   /**

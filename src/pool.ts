@@ -110,26 +110,29 @@ export class SessionPool {
     }
   }
 
+  /**
+   * Whether `slot` is closed as soon as nothing runs on it: its message count is spent, or
+   * no idle time is kept and no send waits for room.
+   */
+  #closesWhenIdle(slot: Slot): boolean {
+    return slot.started >= this.#options.maxMessagesPerConnection || (this.#options.idleTimeout === 0 && this.#wakers.size === 0);
+  }
+
   /** Gives a lease back; closes its session (in the background) when it is spent, broken or idle. */
   release(lease: Lease): void {
     const slot = lease as Slot;
     slot.inFlight--;
-    const spent = slot.started >= this.#options.maxMessagesPerConnection;
-    let closing = false;
-    if (!slot.session.usable || (spent && slot.inFlight === 0)) {
-      closing = true;
-    } else if (slot.inFlight === 0 && this.#wakers.size === 0) {
-      if (this.#options.idleTimeout > 0) {
-        slot.idleTimer = setTimeout(() => {
-          if (slot.inFlight === 0 && this.#slots.delete(slot)) this.#quit(slot);
-        }, this.#options.idleTimeout);
-      } else {
-        closing = true;
-      }
+    const idle = slot.inFlight === 0;
+    const closing = !slot.session.usable || (idle && this.#closesWhenIdle(slot));
+    // Kept open (idleTimeout > 0) for a later send; one already waiting takes it at once.
+    if (idle && !closing && this.#wakers.size === 0) {
+      slot.idleTimer = setTimeout(() => {
+        if (slot.inFlight === 0 && this.#slots.delete(slot)) this.#quit(slot);
+      }, this.#options.idleTimeout);
     }
     if (!slot.session.usable) this.#wake(true);
     else this.#wake();
-    if (closing && slot.inFlight === 0) {
+    if (closing && idle) {
       this.#slots.delete(slot);
       this.#quit(slot);
     }
@@ -137,16 +140,15 @@ export class SessionPool {
 
   /**
    * QUIT for the last write of `lease`'s transaction when its session would be closed right
-   * after it anyway (no idle time kept, or its message count spent), nothing else runs or
-   * waits on it, and the server pipelines; else undefined. The session then takes nothing
-   * new, and is closed when the lease comes back.
+   * after it anyway (the rule `release` applies, with nothing else running on it) and the
+   * server pipelines; else undefined. The session then takes nothing new, and is closed
+   * when the lease comes back.
    */
   quitWithLastWrite(lease: Lease): Uint8Array | undefined {
     const slot = lease as Slot;
     const session = slot.session;
-    if (slot.inFlight !== 1 || this.#wakers.size > 0 || !session.usable || !session.capabilities.has("PIPELINING")) return undefined;
-    if (this.#options.idleTimeout > 0 && slot.started < this.#options.maxMessagesPerConnection) return undefined;
-    return session.pipelineQuit();
+    if (slot.inFlight !== 1 || !session.usable || !session.capabilities.has("PIPELINING")) return undefined;
+    return this.#closesWhenIdle(slot) ? session.pipelineQuit() : undefined;
   }
 
   // QUIT goes on in the background: the caller already has its answer. close() waits for it.

@@ -289,12 +289,12 @@ function checkEnvelope(
     else rejected.push({ address, ...replyInfo(reply), retryable: isTransientReply(reply.code) });
   }
   if (accepted.length === 0) {
-    const first = rejected[0];
+    const refusal = rejected[0];
     throw new SmtpEnvelopeError(
-      `All ${rejected.length} recipient(s) rejected${first ? `: ${first.code} ${first.message}` : ""}`,
+      `All ${rejected.length} recipient(s) rejected${refusal ? `: ${refusal.code} ${refusal.message}` : ""}`,
       {
         code: "ERECIPIENTS", retryable: rejected.every((r) => r.retryable), phase: "envelope", command: "RCPT TO",
-        ...(first ? { reply: first } : {}),
+        ...(refusal ? { reply: refusal } : {}),
         hint: "Check the recipient addresses; the server's reply for each is in rejected",
       },
       rejected,

@@ -80,10 +80,10 @@ export interface CoreTransportOptions extends TransportOptions {
   connector: Connector;
 }
 
-/** Combines the caller's signal with an overall timeout; `done()` releases the timer. */
 // A call without a signal or a timeout shares this one (nothing to release).
 const NO_CALL_SIGNAL: { signal?: AbortSignal; done(): void } = Object.freeze({ done() {} });
 
+/** Combines the caller's signal with an overall timeout; `done()` releases the timer. */
 function callSignal(options: CallOptions, phaseHint: string): { signal?: AbortSignal; done(): void } {
   const { signal, timeout } = options;
   if (timeout === undefined) return signal ? { signal, done() {} } : NO_CALL_SIGNAL;

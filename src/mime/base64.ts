@@ -33,6 +33,10 @@ const CLEAN_BLOCK = 65536;
 export const LINE_LENGTH = 76;
 /** Lines per yielded chunk: 840 lines of 78 octets stay just under 64 KiB. */
 const LINES_PER_CHUNK = 840;
+/** Input bytes per encoded line: 57 bytes are 76 characters. */
+const BYTES_PER_LINE = (LINE_LENGTH / 4) * 3;
+/** Input bytes that {@link encodeBase64} turns into one chunk (whole lines, about 47 KiB). */
+export const BYTES_PER_CHUNK: number = BYTES_PER_LINE * LINES_PER_CHUNK;
 const CRLF_CR = 13;
 const CRLF_LF = 10;
 
@@ -143,10 +147,18 @@ function notAlphabetQuads(words: Uint32Array, length: number, pairs: Uint8Array)
   return bad;
 }
 
+/**
+ * Octets of a chunk of `chars` base64 characters in 76-character lines: every line ends
+ * with CRLF except the very last one of the output (`last`).
+ */
+function chunkSize(chars: number, last: boolean): number {
+  const lines = Math.ceil(chars / LINE_LENGTH);
+  return chars + 2 * (last ? lines - 1 : lines);
+}
+
 /** Octets produced by {@link wrapBase64} for a string with `stripped` base64 characters. */
 export function wrappedBase64Size(stripped: number): number {
-  if (stripped === 0) return 0;
-  return stripped + 2 * (Math.ceil(stripped / LINE_LENGTH) - 1);
+  return stripped === 0 ? 0 : chunkSize(stripped, true);
 }
 
 /**
@@ -169,10 +181,7 @@ export function* wrapBase64(value: string, stripped: number, transient = false):
   let reused: Uint8Array | undefined;
   while (remaining > 0) {
     const chars = Math.min(remaining, LINES_PER_CHUNK * LINE_LENGTH);
-    const lines = Math.ceil(chars / LINE_LENGTH);
-    const last = chars === remaining;
-    // Every line but the final one of the whole output ends with CRLF.
-    const size = chars + 2 * (last ? lines - 1 : lines);
+    const size = chunkSize(chars, chars === remaining);
     const out = transient ? (reused ??= new Uint8Array(size)).subarray(0, size) : new Uint8Array(size);
     let o = 0;
     let col = 0;
@@ -212,10 +221,8 @@ function* wrapClean(value: string, transient: boolean): Generator<Uint8Array, vo
   }
   for (let start = 0; start < value.length; start += perChunk) {
     const chars = Math.min(perChunk, value.length - start);
-    const last = start + chars === value.length;
-    const lineCount = Math.ceil(chars / LINE_LENGTH);
     // The template has a CRLF after every line; the final line's falls outside the size.
-    const size = chars + 2 * (last ? lineCount - 1 : lineCount);
+    const size = chunkSize(chars, start + chars === value.length);
     // Copying lines over the template keeps its CRLFs, so it can serve as the output itself.
     const out = transient ? template.subarray(0, size) : template.slice(0, size);
     // ASCII only (checked), so one character is one byte. Called here rather than in
@@ -249,15 +256,10 @@ export function encodedBase64Size(byteLength: number): number {
  * @param transient reuse one output buffer, as in {@link wrapBase64}
  */
 export function* encodeBase64(bytes: Uint8Array, transient = false): Generator<Uint8Array, void, undefined> {
-  const perLine = (LINE_LENGTH / 4) * 3; // 57 input bytes per line
-  const perChunk = perLine * LINES_PER_CHUNK;
   let reused: Uint8Array | undefined;
-  for (let start = 0; start < bytes.length; start += perChunk) {
-    const end = Math.min(bytes.length, start + perChunk);
-    const last = end === bytes.length;
-    const encodedChars = 4 * Math.ceil((end - start) / 3);
-    const lines = Math.ceil(encodedChars / LINE_LENGTH);
-    const size = encodedChars + 2 * (last ? lines - 1 : lines);
+  for (let start = 0; start < bytes.length; start += BYTES_PER_CHUNK) {
+    const end = Math.min(bytes.length, start + BYTES_PER_CHUNK);
+    const size = chunkSize(4 * Math.ceil((end - start) / 3), end === bytes.length);
     const out = transient ? (reused ??= new Uint8Array(size)).subarray(0, size) : new Uint8Array(size);
     encodeLines(bytes, start, end, out);
     yield out;
@@ -287,11 +289,10 @@ function pairTable16(): Uint16Array {
 function encodeLines(bytes: Uint8Array, start: number, end: number, out: Uint8Array): void {
   const words = new Uint16Array(out.buffer, out.byteOffset, out.length >> 1);
   const pairs = (encodePairs ??= pairTable16());
-  const perLine = (LINE_LENGTH / 4) * 3;
   let w = 0;
   let i = start;
   while (i < end) {
-    const lineEnd = Math.min(end, i + perLine);
+    const lineEnd = Math.min(end, i + BYTES_PER_LINE);
     for (; i + 3 <= lineEnd; i += 3) {
       const n = (bytes[i]! << 16) | (bytes[i + 1]! << 8) | bytes[i + 2]!;
       words[w++] = pairs[n >>> 12]!;

@@ -88,7 +88,7 @@ function attachmentPart(attachment: CheckedAttachment, index: number): Part {
     const length = content.bytes.length;
     body = lazySegment(encodedBase64Size(length), (transient) => encodeBytes(content.bytes, length, transient), true);
   } else {
-    body = { ...streamBase64Segment(content.stream, content.size, `attachments[${index}]`), dotFree: true };
+    body = streamBase64Segment(content.stream, content.size, `attachments[${index}]`);
   }
   const inline = attachment.cid !== undefined;
   return {

@@ -7,11 +7,9 @@
  */
 
 import { SmtpValidationError } from "../errors.ts";
-import { encodeBase64, encodedBase64Size, LINE_LENGTH } from "./base64.ts";
+import { BYTES_PER_CHUNK, encodeBase64, encodedBase64Size } from "./base64.ts";
 import type { StreamSegment } from "./stream.ts";
 
-// Input bytes per encoded block: whole 57-byte lines, about 47 KiB of input.
-const BLOCK = (LINE_LENGTH / 4) * 3 * 840;
 const CRLF: Uint8Array = new Uint8Array([13, 10]);
 
 /** True when `value` looks like a WHATWG `ReadableStream` (any realm or runtime). */
@@ -46,13 +44,15 @@ export function streamBase64Segment(stream: ReadableStream<Uint8Array>, size: nu
   return {
     size: encodedBase64Size(size),
     field: `${field}.content`,
+    // Base64 text: never a ".", so the DATA writer need not scan it.
+    dotFree: true,
     async *stream(): AsyncGenerator<Uint8Array, void, undefined> {
       if (used) {
         throw new SmtpValidationError(`${field}.content`, "the stream was already read: a ReadableStream can be sent only once", "EATTACHMENT");
       }
       used = true;
       const reader = stream.getReader();
-      const block = new Uint8Array(BLOCK);
+      const block = new Uint8Array(BYTES_PER_CHUNK);
       let filled = 0;
       let total = 0;
       let first = true;
@@ -70,11 +70,11 @@ export function streamBase64Segment(stream: ReadableStream<Uint8Array>, size: nu
           }
           let offset = 0;
           while (offset < value.length) {
-            const take = Math.min(value.length - offset, BLOCK - filled);
+            const take = Math.min(value.length - offset, BYTES_PER_CHUNK - filled);
             block.set(value.subarray(offset, offset + take), filled);
             filled += take;
             offset += take;
-            if (filled === BLOCK) {
+            if (filled === BYTES_PER_CHUNK) {
               // A CRLF goes between blocks, never after the last line of the attachment.
               if (!first) yield CRLF;
               first = false;

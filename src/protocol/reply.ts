@@ -16,16 +16,6 @@ export interface SmtpReply {
   enhancedCode?: string;
 }
 
-// RFC 3463 §2: class.subject.detail, class 2, 4 or 5; each part at most 3 digits.
-const ENHANCED = /^([245])\.(\d{1,3})\.(\d{1,3})(?:\s+|$)/;
-
-/** Splits an enhanced status code off the front of a reply line, when it matches the reply class. */
-export function splitEnhancedCode(code: number, text: string): { enhancedCode?: string; text: string } {
-  const match = ENHANCED.exec(text);
-  if (!match || Number(match[1]) !== Math.floor(code / 100)) return { text };
-  return { enhancedCode: `${match[1]}.${match[2]}.${match[3]}`, text: text.slice(match[0].length) };
-}
-
 /** Where the run of ASCII digits that starts at `from` ends. */
 function digitsEnd(text: string, from: number): number {
   let i = from;
@@ -36,8 +26,9 @@ function digitsEnd(text: string, from: number): number {
 const SPACE = /\s/;
 
 /**
- * The enhanced status code at the front of a reply line when it matches the reply class,
- * as {@link splitEnhancedCode} finds it; parsed by hand, because every reply goes through it.
+ * The enhanced status code at the front of a reply line when it matches the reply class
+ * (RFC 3463 §2: class.subject.detail, class 2, 4 or 5, each part at most 3 digits, then
+ * white space or the end). Parsed by hand, because every reply goes through it.
  */
 export function enhancedCodeOf(code: number, text: string): string | undefined {
   const cls = text.charCodeAt(0) - 0x30;
@@ -48,6 +39,15 @@ export function enhancedCodeOf(code: number, text: string): string | undefined {
   if (end === subject + 1 || end > subject + 4) return undefined;
   if (end < text.length && text[end] !== " " && !SPACE.test(text[end] as string)) return undefined;
   return text.slice(0, end);
+}
+
+/** Splits an enhanced status code (see {@link enhancedCodeOf}) and the white space after it off a reply line. */
+export function splitEnhancedCode(code: number, text: string): { enhancedCode?: string; text: string } {
+  const enhancedCode = enhancedCodeOf(code, text);
+  if (enhancedCode === undefined) return { text };
+  let end = enhancedCode.length;
+  while (end < text.length && SPACE.test(text[end] as string)) end++;
+  return { enhancedCode, text: text.slice(end) };
 }
 
 /** The reply's text without codes, lines joined with `\n`. */
