@@ -2,6 +2,7 @@
 // attachments sent through the Node adapter to a real smtp-server, read back by mailparser.
 import { afterEach, describe, expect, it } from "vitest";
 import { createTransport, type MailMessage, type TransportOptions } from "../../entries/node.ts";
+import { randomBytes, streamOf } from "../helpers/bytes.ts";
 import { startTestServer, type CapturedMessage, type TestServer } from "../helpers/smtp-server.ts";
 
 const servers: TestServer[] = [];
@@ -32,30 +33,6 @@ async function sendOne(message: MailMessage): Promise<CapturedMessage> {
   }
 }
 
-function bytes(n: number, seed: number): Uint8Array {
-  const out = new Uint8Array(n);
-  let x = seed;
-  for (let i = 0; i < n; i++) {
-    x = (x * 1103515245 + 12345) >>> 0;
-    out[i] = x >>> 24;
-  }
-  return out;
-}
-
-function streamOf(content: Uint8Array, piece = 16_384): ReadableStream<Uint8Array> {
-  let at = 0;
-  return new ReadableStream<Uint8Array>({
-    pull(controller) {
-      if (at >= content.length) return controller.close();
-      controller.enqueue(content.slice(at, at + piece));
-      at += piece;
-    },
-  });
-}
-
-// Streams need the session writer to read ComposedMessage.stream(); until it does,
-// chunks() refuses the message and the session fails with this message.
-
 describe("richer bodies over SMTP", () => {
   it("text and html arrive as multipart/alternative, plain text first", async () => {
     const captured = await sendOne({ to: "bob@example.org", subject: "Both", text: "Plain Grüße", html: "<p>HTML Grüße</p>" });
@@ -67,8 +44,8 @@ describe("richer bodies over SMTP", () => {
   });
 
   it("inline images arrive in multipart/related with their Content-ID, attachments beside them", async () => {
-    const logo = bytes(4000, 1);
-    const pdf = bytes(20_000, 2);
+    const logo = randomBytes(4000, 1);
+    const pdf = randomBytes(20_000, 2);
     const captured = await sendOne({
       to: "bob@example.org",
       subject: "Inline",
@@ -111,7 +88,7 @@ describe("richer bodies over SMTP", () => {
   });
 
   it("a 5 MB ReadableStream attachment arrives byte for byte", async () => {
-    const content = bytes(5 * 1024 * 1024, 3);
+    const content = randomBytes(5 * 1024 * 1024, 3);
     const s = await server();
     const smtp = createTransport(options(s));
     try {
@@ -133,7 +110,7 @@ describe("richer bodies over SMTP", () => {
     const smtp = createTransport(options(s));
     try {
       const error = await smtp
-        .send({ to: "bob@example.org", subject: "Short", text: "x", attachments: [{ filename: "s.bin", content: streamOf(bytes(1000, 4)), size: 2000 }] })
+        .send({ to: "bob@example.org", subject: "Short", text: "x", attachments: [{ filename: "s.bin", content: streamOf(randomBytes(1000, 4)), size: 2000 }] })
         .catch((e: unknown) => e);
       expect(error).toMatchObject({ code: "EATTACHMENT", field: "attachments[0].size" });
       await smtp.send({ to: "bob@example.org", subject: "Next", text: "fine" });

@@ -2,6 +2,7 @@
 import { simpleParser } from "mailparser";
 import { afterEach, describe, expect, it } from "vitest";
 import { createTransport, SmtpMessageError, type TransportOptions } from "../../entries/node.ts";
+import { randomBytes, streamOf } from "../helpers/bytes.ts";
 import { startRecordingServer, type RecordingServer } from "../helpers/recording-server.ts";
 
 const servers: RecordingServer[] = [];
@@ -188,29 +189,18 @@ describe("QUIT with the last message (RFC 2920 §3.1: QUIT may end a pipelined g
     expect(s.messages).toHaveLength(2);
     expect(s.chunks).toHaveLength(2);
   });
-
 });
 
 describe("DATA with base64 attachments", () => {
-  function bytes(n: number, seed: number): Uint8Array {
-    const out = new Uint8Array(n);
-    let x = seed;
-    for (let i = 0; i < n; i++) {
-      x = (x * 1103515245 + 12345) >>> 0;
-      out[i] = x >>> 24;
-    }
-    return out;
-  }
-
   // Base64 chunks skip the dot-stuffing scan; the dots of the text next to them must not.
   it("is dot-stuffed exactly as the reference stuffs the received message, with every attachment intact", async () => {
     const s = await recording(["PIPELINING"]);
     const smtp = createTransport(opts(s));
     const text = ".first\n" + "..x\n.\nmid.dle\n".repeat(9000) + ".last";
     const html = "<p>\n.dot</p>\n.".repeat(50);
-    const raw = bytes(150_001, 1);
-    const b64 = Buffer.from(bytes(130_000, 2)).toString("base64");
-    const streamed = bytes(70_000, 3);
+    const raw = randomBytes(150_001, 1);
+    const b64 = Buffer.from(randomBytes(130_000, 2)).toString("base64");
+    const streamed = randomBytes(70_000, 3);
     for (const n of [1, 2]) {
       await smtp.send({
         from: "a@example.com",
@@ -226,12 +216,7 @@ describe("DATA with base64 attachments", () => {
           {
             filename: "streamed.bin",
             size: streamed.length,
-            content: new ReadableStream<Uint8Array>({
-              start(controller) {
-                for (let at = 0; at < streamed.length; at += 9_999) controller.enqueue(streamed.slice(at, at + 9_999));
-                controller.close();
-              },
-            }),
+            content: streamOf(streamed, 9_999),
           },
         ],
       });

@@ -105,6 +105,26 @@ async function freePort(): Promise<number> {
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
 /**
+ * A server connection handler that hashes what arrives and, once `total` bytes came,
+ * answers `<count> <sha256 hex>`. Until `slowUntil` bytes it pauses 5 ms after each read.
+ */
+function digestAfter(total: number, slowUntil = 0): (s: Socket) => void {
+  return (s) => {
+    const hash = createHash("sha256");
+    let count = 0;
+    s.on("data", (d: Buffer) => {
+      hash.update(d);
+      count += d.length;
+      if (count < slowUntil) {
+        s.pause();
+        setTimeout(() => s.resume(), 5);
+      }
+      if (count === total) s.write(`${count} ${hash.digest("hex")}\r\n`);
+    });
+  };
+}
+
+/**
  * A STARTTLS-style raw server: greets, answers `STARTTLS` with `220 go`, upgrades with a
  * server-side TLSSocket, then echoes every TLS chunk prefixed by `echo:`. Reports what the
  * TLS side saw.
@@ -304,20 +324,8 @@ describe("backpressure", () => {
     const payload = new Uint8Array(8 * 1024 * 1024);
     for (let i = 0; i < payload.length; i++) payload[i] = (i * 31 + 7) & 0xff;
     const expected = createHash("sha256").update(payload).digest("hex");
-    const server = await raw((s) => {
-      const hash = createHash("sha256");
-      let count = 0;
-      s.on("data", (d: Buffer) => {
-        hash.update(d);
-        count += d.length;
-        // Read slowly at first so the client's socket buffer fills up.
-        if (count < 2 * 1024 * 1024) {
-          s.pause();
-          setTimeout(() => s.resume(), 5);
-        }
-        if (count === payload.length) s.write(`${count} ${hash.digest("hex")}\r\n`);
-      });
-    });
+    // Read slowly at first so the client's socket buffer fills up.
+    const server = await raw(digestAfter(payload.length, 2 * 1024 * 1024));
     const socket = await connect(server.port, "off");
     let settled = false;
     const writing = socket.write(payload).then(() => (settled = true));
@@ -340,15 +348,7 @@ describe("backpressure", () => {
     const total = pieces.reduce((n, p) => n + p.length, 0);
     const expected = createHash("sha256");
     for (const p of pieces) expected.update(p);
-    const server = await raw((s) => {
-      const hash = createHash("sha256");
-      let count = 0;
-      s.on("data", (d: Buffer) => {
-        hash.update(d);
-        count += d.length;
-        if (count === total) s.write(`${count} ${hash.digest("hex")}\r\n`);
-      });
-    });
+    const server = await raw(digestAfter(total));
     const socket = await connect(server.port, "off");
     const writes: Promise<void>[] = [];
     for (const [i, p] of pieces.entries()) {
@@ -657,15 +657,7 @@ describe("implicit TLS", () => {
     const payload = new Uint8Array(size);
     for (let i = 0; i < size; i++) payload[i] = (i * 7 + 3) & 0xff;
     const expected = createHash("sha256").update(payload).digest("hex");
-    const server = await tlsServer((s) => {
-      const hash = createHash("sha256");
-      let count = 0;
-      s.on("data", (d: Buffer) => {
-        hash.update(d);
-        count += d.length;
-        if (count === size) s.write(`${count} ${hash.digest("hex")}\r\n`);
-      });
-    });
+    const server = await tlsServer(digestAfter(size));
     const socket = await connect(server.port, "on", { ca: [certs.caPem] });
     for (let offset = 0; offset < size; offset += 64 * 1024) {
       await socket.write(payload.subarray(offset, offset + 64 * 1024));

@@ -8,6 +8,7 @@ import { SmtpValidationError } from "../../../src/errors.ts";
 import type { MailMessage } from "../../../src/message.ts";
 import { composeMessage } from "../../../src/mime/compose.ts";
 import { DotStuffer } from "../../../src/protocol/dot-stuffer.ts";
+import { concat } from "../../helpers/bytes.ts";
 
 const RUNS = Number(process.env.PROPERTY_RUNS ?? 10_000);
 const TIMEOUT = 600_000;
@@ -37,14 +38,7 @@ const field = (maxLength: number): fc.Arbitrary<string> =>
   );
 
 function bytesOf(message: MailMessage): Uint8Array {
-  const chunks = [...composeMessage(message).chunks()];
-  const out = new Uint8Array(chunks.reduce((n, c) => n + c.length, 0));
-  let at = 0;
-  for (const c of chunks) {
-    out.set(c, at);
-    at += c.length;
-  }
-  return out;
+  return concat([...composeMessage(message).chunks()]);
 }
 
 /** CR only before LF, LF only after CR, no NUL, no line over 998 octets (RFC 5322 §2.1.1, §2.3). */

@@ -12,20 +12,10 @@ import {
   type StreamSegment,
 } from "../../../src/mime/stream.ts";
 import { DotStuffer } from "../../../src/protocol/dot-stuffer.ts";
-import { randomBytes } from "./support.ts";
+import { concat, randomBytes, rng, streamOf } from "../../helpers/bytes.ts";
 
 const DOT = 0x2e;
 
-/** Deterministic pseudo-random generator. */
-function rng(seed: number): () => number {
-  let x = seed >>> 0 || 1;
-  return () => {
-    x ^= x << 13;
-    x ^= x >>> 17;
-    x ^= x << 5;
-    return (x >>> 0) / 2 ** 32;
-  };
-}
 
 /** Bytes with no "." at all (base64 text and CRLFs), `n` long. */
 function dotFreeBytes(n: number, seed: number): Uint8Array {
@@ -55,15 +45,6 @@ function piecewise(bytes: Uint8Array, sizes: number[], dotFree: boolean): AnySeg
   }, dotFree);
 }
 
-function concat(chunks: Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(chunks.reduce((n, c) => n + c.length, 0));
-  let at = 0;
-  for (const c of chunks) {
-    out.set(c, at);
-    at += c.length;
-  }
-  return out;
-}
 
 /** Random segments: dot-free ones (pieces small and large) mixed with dotted text. */
 function randomSegments(seed: number): { segments: AnySegment[]; whole: Uint8Array } {
@@ -156,12 +137,7 @@ describe("dot-free chunks", () => {
         {
           filename: "d.bin",
           size: data.length,
-          content: new ReadableStream<Uint8Array>({
-            start(controller) {
-              for (let at = 0; at < data.length; at += 30_000) controller.enqueue(data.slice(at, at + 30_000));
-              controller.close();
-            },
-          }),
+          content: streamOf(data, 30_000),
         },
       ],
     });

@@ -73,15 +73,4 @@ export function validationError(fn: () => unknown): SmtpValidationError {
 /** A minimal valid message, to spread and override. */
 export const BASE: MailMessage = { to: "rcpt@example.com", subject: "Hello", text: "Body" };
 
-/** Deterministic pseudo-random bytes. */
-export function randomBytes(n: number, seed = 1): Uint8Array {
-  const out = new Uint8Array(n);
-  let x = seed >>> 0 || 1;
-  for (let i = 0; i < n; i++) {
-    x ^= x << 13;
-    x ^= x >>> 17;
-    x ^= x << 5;
-    out[i] = x & 0xff;
-  }
-  return out;
-}
+export { randomBytes } from "../../helpers/bytes.ts";

@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { DotStuffer } from "../../../src/protocol/dot-stuffer.ts";
+import { rng } from "../../helpers/bytes.ts";
 
 const enc = (s: string): Uint8Array => new TextEncoder().encode(s);
 const dec = (b: Uint8Array): string => new TextDecoder().decode(b);
@@ -50,16 +51,6 @@ describe("DotStuffer with chunks marked dot-free", () => {
     return stuffed + (body === "" || body.endsWith("\n") ? ".\r\n" : "\r\n.\r\n");
   }
 
-  /** Deterministic pseudo-random generator. */
-  function rng(seed: number): () => number {
-    let x = seed >>> 0 || 1;
-    return () => {
-      x ^= x << 13;
-      x ^= x >>> 17;
-      x ^= x << 5;
-      return (x >>> 0) / 2 ** 32;
-    };
-  }
 
   // Base64-like lines (never a ".") next to text whose lines often start with ".", split
   // at random points so that line starts, CR/LF pairs and dots fall on chunk boundaries.
